@@ -1,0 +1,1 @@
+"""freshdesk-copilot: shared settings, domain types, providers, the Milvus index and the command line."""

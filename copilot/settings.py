@@ -1,0 +1,102 @@
+"""Configuration: one frozen settings class per component, each field read from a named environment variable.
+
+`COPILOT_ENV` picks a per-environment file under config/ (development, test, production); real environment
+variables override it. Secrets are `SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+def _env_files() -> tuple[Path, ...]:
+    env = os.environ.get("COPILOT_ENV", "development")
+    path = CONFIG_DIR / f"{env}.env"
+    return (path,) if path.exists() else ()
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_file=_env_files())
+
+
+class StackSettings(_Base):
+    """Where the locally provisioned services keep their state and listen."""
+
+    data_dir: Path = Field(Path("var"), alias="COPILOT_DATA_DIR")
+    cache_dir: Path = Field(Path.home() / ".cache" / "freshdesk-copilot", alias="COPILOT_CACHE")
+    kafka_version: str = Field("3.9.1", alias="COPILOT_KAFKA_VERSION")
+    kafka_port: int = Field(9092, alias="COPILOT_KAFKA_PORT")
+    kafka_controller_port: int = Field(9093, alias="COPILOT_KAFKA_CONTROLLER_PORT")
+    kafka_heap: str = Field("512m", alias="COPILOT_KAFKA_HEAP")
+    redis_port: int = Field(6379, alias="COPILOT_REDIS_PORT")
+    milvus_port: int = Field(19530, alias="COPILOT_MILVUS_PORT")
+
+
+class KafkaSettings(_Base):
+    bootstrap_servers: str = Field("127.0.0.1:9092", alias="COPILOT_KAFKA_BOOTSTRAP")
+    namespace: str = Field("copilot", alias="COPILOT_NAMESPACE", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    partitions: int = Field(4, alias="COPILOT_KAFKA_PARTITIONS", ge=1)
+    replication_factor: int = Field(1, alias="COPILOT_KAFKA_REPLICATION", ge=1)
+
+
+class RedisSettings(_Base):
+    url: str = Field("redis://127.0.0.1:6379/0", alias="COPILOT_REDIS_URL")
+
+
+class MilvusSettings(_Base):
+    uri: str = Field("http://127.0.0.1:19530", alias="COPILOT_MILVUS_URI")
+    token: SecretStr = Field(SecretStr(""), alias="COPILOT_MILVUS_TOKEN")
+    index_version: str = Field("v1", alias="COPILOT_INDEX_VERSION", pattern=r"^[a-z0-9_]{1,16}$")
+
+
+class ProviderSettings(_Base):
+    """LLM and embeddings. Offline (local) unless an OpenAI key or an OpenAI-compatible base URL is set."""
+
+    openai_api_key: SecretStr = Field(SecretStr(""), alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    summarizer: str = Field("auto", alias="COPILOT_SUMMARIZER", pattern="^(auto|local|openai)$")
+    embedder: str = Field("auto", alias="COPILOT_EMBEDDER", pattern="^(auto|local|openai)$")
+    chat_model: str = Field("gpt-4o-mini", alias="COPILOT_CHAT_MODEL")
+    embedding_model: str = Field("text-embedding-3-small", alias="COPILOT_EMBEDDING_MODEL")
+    embedding_dim: int = Field(1536, alias="COPILOT_EMBEDDING_DIM")
+    max_concurrent_llm_calls: int = Field(4, alias="COPILOT_LLM_CONCURRENCY", ge=1)
+    embed_batch_size: int = Field(64, alias="COPILOT_EMBED_BATCH", ge=1)
+
+    @cached_property
+    def openai_configured(self) -> bool:
+        return bool(self.openai_api_key.get_secret_value() or self.openai_base_url)
+
+    def use_openai(self, choice: str) -> bool:
+        return choice == "openai" or (choice == "auto" and self.openai_configured)
+
+
+class SecuritySettings(_Base):
+    """Fernet keys for API keys at rest: comma-separated, newest first (MultiFernet rotation)."""
+
+    fernet_keys: SecretStr = Field(SecretStr(""), alias="COPILOT_FERNET_KEYS")
+    environment: str = Field("development", alias="COPILOT_ENV")
+
+
+class PollerSettings(_Base):
+    interval_seconds: float = Field(5.0, alias="COPILOT_POLL_INTERVAL", gt=0)
+    kb_interval_seconds: float = Field(300.0, alias="COPILOT_KB_INTERVAL", gt=0)
+    request_timeout_seconds: float = Field(30.0, alias="COPILOT_HTTP_TIMEOUT", gt=0)
+    max_retries: int = Field(6, alias="COPILOT_HTTP_RETRIES", ge=0)
+
+
+class ApiSettings(_Base):
+    host: str = Field("127.0.0.1", alias="COPILOT_API_HOST")
+    port: int = Field(8080, alias="COPILOT_API_PORT")
+    max_body_bytes: int = Field(64 * 1024, alias="COPILOT_API_MAX_BODY")
+
+
+class WorkerSettings(_Base):
+    index_batch_size: int = Field(64, alias="COPILOT_INDEX_BATCH", ge=1)
+    index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
