@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 COPILOT_CACHE ?= $(HOME)/.cache/freshdesk-copilot
 export COPILOT_CACHE
-export PIP_CACHE_DIR ?= $(COPILOT_CACHE)/pip
+WHEELS := $(COPILOT_CACHE)/wheels
 DEPS_KEY := $(shell $(PYTHON) scripts/requirements.py --key)
 VENV := $(COPILOT_CACHE)/venv-$(DEPS_KEY)
 PY := $(VENV)/bin/python
@@ -15,14 +15,17 @@ venv: $(VENV)/.ready
 	@ln -sfn $(VENV) .venv
 
 # The virtualenv lives outside the clone, keyed by the dependency list: torch alone is gigabytes, and a
-# fresh clone (CI) with the same dependencies reuses it. Older keys are pruned.
+# fresh clone (CI) with the same dependencies reuses it. Older keys are pruned. Wheels are kept in a cache of
+# our own (the registry's answers are not cacheable by pip), so a new key installs without downloading again.
 $(VENV)/.ready: pyproject.toml scripts/requirements.py
 	@mkdir -p $(COPILOT_CACHE)
 	@find $(COPILOT_CACHE) -maxdepth 1 -name 'venv-*' ! -name 'venv-$(DEPS_KEY)' -exec rm -rf {} + 2>/dev/null || true
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PYTHON) scripts/requirements.py > $(VENV)/requirements.txt
-	$(PY) -m pip install -q -r $(VENV)/requirements.txt
+	$(PY) -m pip install -q --no-index --find-links $(WHEELS) -r $(VENV)/requirements.txt 2>/dev/null || { \
+	  $(PY) -m pip download -q -d $(WHEELS) -r $(VENV)/requirements.txt && \
+	  $(PY) -m pip install -q --no-index --find-links $(WHEELS) -r $(VENV)/requirements.txt; }
 	@touch $@
 
 # Debian packages the stack runs: redis-server, a JRE and Maven for the Kafka broker.

@@ -100,3 +100,18 @@ class ApiSettings(_Base):
 class WorkerSettings(_Base):
     index_batch_size: int = Field(64, alias="COPILOT_INDEX_BATCH", ge=1)
     index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
+
+
+class Settings:
+    """Every component's settings, read once from the environment (and the COPILOT_ENV file)."""
+
+    def __init__(self) -> None:
+        self.stack = StackSettings()
+        self.kafka = KafkaSettings()
+        self.redis = RedisSettings()
+        self.milvus = MilvusSettings()
+        self.providers = ProviderSettings()
+        self.security = SecuritySettings()
+        self.poller = PollerSettings()
+        self.api = ApiSettings()
+        self.worker = WorkerSettings()

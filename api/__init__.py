@@ -1,0 +1,1 @@
+"""The sidebar API (aiohttp): /init, /query, /health, behind tenant authentication."""

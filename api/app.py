@@ -1,0 +1,55 @@
+"""The API app factory: one cleanup context per shared client, so cleanup runs iff startup succeeded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from api.auth import tenant_auth
+from api.errors import json_errors
+from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS
+from api.routes.health import health, metrics
+from api.routes.init import init_ticket
+from api.routes.query import query
+from copilot.index import CopilotIndex
+from copilot.providers.embeddings import create_embedder
+from copilot.settings import Settings
+from copilot.tenants import TenantRegistry
+from copilot.vault import KeyVault
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS]
+    redis = Redis.from_url(s.redis.url, decode_responses=True)
+    await redis.ping()
+    vault = KeyVault.from_settings(s.security.fernet_keys, s.security.environment, s.stack.data_dir)
+    app[REDIS] = redis
+    app[REGISTRY] = TenantRegistry(redis, vault, s.kafka.namespace)
+    yield
+    await redis.aclose()
+
+
+async def _search(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS]
+    embedder = await asyncio.to_thread(create_embedder, s.providers)
+    index = CopilotIndex(s.milvus.uri, s.kafka.namespace, s.milvus.index_version, embedder.dim,
+                         s.milvus.token.get_secret_value())
+    await asyncio.to_thread(index.ensure)
+    app[EMBEDDER] = embedder
+    app[INDEX] = index
+    yield
+    index.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[json_errors, tenant_auth], client_max_size=settings.api.max_body_bytes)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([_redis, _search])
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/init/{ticket_id}", init_ticket)
+    app.router.add_post("/query", query)
+    return app

@@ -1,0 +1,1 @@
+"""Helpdesk connectors: the platform-adapter interface, Freshdesk's client, simulator and poller."""

@@ -1,0 +1,1 @@
+"""Freshdesk REST API v2: client, adapter and a faithful simulator."""

@@ -1,0 +1,98 @@
+"""The poller's durable state in Redis: its cursor, what it published, and the KB content hashes.
+
+A ticket listed again at the inclusive `updated_since` boundary is skipped only when we already published
+that `updated_at` and saw it after its whole second had passed (plus a margin for clock skew): a later change
+within the same second is then impossible, so nothing is lost and nothing is re-fetched needlessly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+
+from copilot.domain import TicketEvent
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SETTLE = timedelta(seconds=2)
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+class SyncState:
+    def __init__(self, redis: Redis, namespace: str, tenant: str) -> None:
+        self._redis = redis
+        base = f"{namespace}:sync:{tenant}"
+        self._cursor = f"{base}:cursor"
+        self._published = f"{base}:published"
+        self._kb = f"{base}:kb"
+
+    async def cursor(self) -> datetime:
+        raw = await self._redis.hget(self._cursor, "updated_since_ms")
+        return _from_ms(int(raw)) if raw else EPOCH
+
+    async def unpublished(self, tickets: list[TicketEvent]) -> list[TicketEvent]:
+        if not tickets:
+            return []
+        stored = await self._redis.hmget(self._published, [str(t.ticket_id) for t in tickets])
+        return [t for t, raw in zip(tickets, stored, strict=True) if not _settled(t, raw)]
+
+    async def commit(self, published: Iterable[TicketEvent], cursor: datetime) -> None:
+        """Record what the broker acknowledged and move the cursor, atomically."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for t in published:
+                pipe.hset(self._published, str(t.ticket_id), f"{_ms(t.updated_at)}:{_ms(t.seen_at)}")
+            pipe.hset(self._cursor, mapping={"updated_since_ms": _ms(cursor),
+                                             "last_success_ms": _ms(datetime.now(UTC))})
+            await pipe.execute()
+
+    async def record_poll(self, error: str | None) -> None:
+        await self._redis.hset(self._cursor, mapping={"last_poll_ms": _ms(datetime.now(UTC)), "error": error or ""})
+
+    async def kb_hashes(self) -> dict[str, str]:
+        return await self._redis.hgetall(self._kb)  # type: ignore[no-any-return]
+
+    async def commit_kb(self, changed: dict[str, str], removed: Iterable[str]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if changed:
+                pipe.hset(self._kb, mapping=changed)
+            for article_id in removed:
+                pipe.hdel(self._kb, article_id)
+            pipe.hset(self._cursor, "kb_polled_ms", _ms(datetime.now(UTC)))
+            await pipe.execute()
+
+    async def kb_polled_at(self) -> datetime | None:
+        raw = await self._redis.hget(self._cursor, "kb_polled_ms")
+        return _from_ms(int(raw)) if raw else None
+
+    async def summary(self) -> dict[str, object]:
+        cursor = await self._redis.hgetall(self._cursor)
+        return {
+            "tickets_seen": await self._redis.hlen(self._published),
+            "articles_seen": await self._redis.hlen(self._kb),
+            "cursor": _iso(cursor.get("updated_since_ms")),
+            "last_poll": _iso(cursor.get("last_poll_ms")),
+            "last_success": _iso(cursor.get("last_success_ms")),
+            "last_error": cursor.get("error") or None,
+        }
+
+
+def _settled(ticket: TicketEvent, stored: str | None) -> bool:
+    if not stored:
+        return False
+    updated_ms, seen_ms = (int(part) for part in stored.split(":"))
+    current = _ms(ticket.updated_at)
+    if current != updated_ms:
+        return current < updated_ms
+    return seen_ms >= _ms(ticket.updated_at + timedelta(seconds=1) + SETTLE)
+
+
+def _iso(ms: str | None) -> str | None:
+    return _from_ms(int(ms)).isoformat() if ms else None

@@ -1,0 +1,263 @@
+"""The `copilot` command line: the stack, the simulator, tenants, the pipeline processes and their status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from copilot.settings import Settings
+
+log = logging.getLogger("copilot")
+DEMO_DOMAIN = "demo.freshdesk.test"
+
+
+def _logging() -> None:
+    logging.basicConfig(level=os.environ.get("COPILOT_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """freshdesk-copilot: Freshdesk -> Kafka -> Faust -> Milvus -> the sidebar API."""
+    _logging()
+
+
+# -- stack ----------------------------------------------------------------------------------------------------
+@main.group()
+def stack() -> None:
+    """Kafka (KRaft), Redis and Milvus Lite on 127.0.0.1, state under COPILOT_DATA_DIR."""
+
+
+def _local_stack():  # type: ignore[no-untyped-def]
+    from copilot.stack.local import LocalStack
+
+    return LocalStack(Settings().stack)
+
+
+@stack.command("up")
+def stack_up() -> None:
+    """Start whatever is not running and wait until each service answers (idempotent)."""
+    s = _local_stack()
+    s.up()
+    _print_stack(s)
+
+
+@stack.command("down")
+def stack_down() -> None:
+    """Stop the services this data directory started; leaves their data in place."""
+    stopped = _local_stack().down()
+    click.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@stack.command("status")
+def stack_status() -> None:
+    s = _local_stack()
+    _print_stack(s)
+    if not all(st.healthy for st in s.status()):
+        sys.exit(1)
+
+
+def _print_stack(s) -> None:  # type: ignore[no-untyped-def]
+    for st in s.status():
+        state = "healthy" if st.healthy else ("running, not answering" if st.pid else "stopped")
+        click.echo(f"{st.name:7} {st.address:28} pid={st.pid or '-':<8} {state}")
+
+
+# -- simulator and demo data ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--port", type=int, default=8090, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--domain", required=True)
+@click.option("--api-key", envvar="COPILOT_SIMULATOR_API_KEY", required=True)
+@click.option("--tickets", "tickets_file", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--articles", "articles_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--rate-limit", type=int, default=400, show_default=True, help="calls per minute")
+@click.option("--error-rate", type=float, default=0.0, help="share of calls answered 503")
+def simulator(port: int, host: str, domain: str, api_key: str, tickets_file: Path, articles_file: Path | None,
+              rate_limit: int, error_rate: float) -> None:
+    """Serve a Freshdesk API v2 account from JSONL files."""
+    from aiohttp import web
+
+    from connectors.freshdesk.simulator.account import SimulatedAccount
+    from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app
+
+    account = SimulatedAccount.from_files(tickets_file, articles_file)
+    config = SimulatorConfig(domain=domain, api_key=api_key, rate_limit_per_minute=rate_limit,
+                             error_rate=error_rate)
+    web.run_app(create_simulator_app(account, config), host=host, port=port, access_log=None,
+                print=lambda _: click.echo(f"simulator for {domain} on http://{host}:{port}"))
+
+
+@main.command("demo-data")
+@click.option("--tickets", "tickets_out", type=click.Path(path_type=Path), required=True)
+@click.option("--articles", "articles_out", type=click.Path(path_type=Path))
+@click.option("--count", type=int, default=120, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo_data(tickets_out: Path, articles_out: Path | None, count: int, seed: int) -> None:
+    """Write deterministic demo tickets (and KB articles) as simulator JSONL."""
+    _write_demo(tickets_out, articles_out, count, seed)
+
+
+def _write_demo(tickets_out: Path, articles_out: Path | None, count: int, seed: int) -> None:
+    from datetime import UTC, datetime
+
+    from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
+
+    now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    tickets_out.parent.mkdir(parents=True, exist_ok=True)
+    tickets_out.write_text("".join(json.dumps(t) + "\n" for t in generate_tickets(count, seed, now)))
+    if articles_out:
+        articles_out.write_text("".join(json.dumps(a) + "\n" for a in generate_articles(seed)))
+
+
+# -- tenants --------------------------------------------------------------------------------------------------
+@main.group()
+def tenant() -> None:
+    """Register Freshdesk accounts (API keys are stored encrypted)."""
+
+
+async def _registry_call(action):  # type: ignore[no-untyped-def]
+    from redis.asyncio import Redis
+
+    from copilot.tenants import TenantRegistry
+    from copilot.vault import KeyVault
+
+    s = Settings()
+    redis = Redis.from_url(s.redis.url, decode_responses=True)
+    try:
+        vault = KeyVault.from_settings(s.security.fernet_keys, s.security.environment, s.stack.data_dir)
+        return await action(TenantRegistry(redis, vault, s.kafka.namespace))
+    finally:
+        await redis.aclose()
+
+
+@tenant.command("add")
+@click.option("--domain", required=True)
+@click.option("--api-key", envvar="FRESHDESK_API_KEY", required=True)
+@click.option("--base-url", default=None, help="explicit API base URL (proxies, the simulator)")
+def tenant_add(domain: str, api_key: str, base_url: str | None) -> None:
+    t = asyncio.run(_registry_call(lambda r: r.add(domain, api_key, base_url)))
+    click.echo(f"registered {t.tenant_id} ({t.base_url})")
+
+
+@tenant.command("list")
+def tenant_list() -> None:
+    for t in asyncio.run(_registry_call(lambda r: r.all())):
+        click.echo(f"{t.tenant_id}\t{t.base_url}")
+
+
+# -- pipeline processes ---------------------------------------------------------------------------------------
+@main.command()
+def sync() -> None:
+    """Poll every registered tenant and publish changes to Kafka."""
+    from connectors.sync_service import SyncService
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await SyncService(Settings()).run(stop)
+
+    asyncio.run(run())
+
+
+@main.command()
+def worker() -> None:
+    """Run the Faust agents: join, summarize, embed and index."""
+    from faust import Worker
+
+    from copilot.topics import ensure_topics
+    from streams.app import create_app
+
+    settings = Settings()
+    ensure_topics(settings.kafka)
+    level = os.environ.get("COPILOT_LOG_LEVEL", "INFO").lower()
+    Worker(create_app(settings), loglevel=level, redirect_stdouts=False).execute_from_commandline()
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="default: COPILOT_API_PORT")
+def api(port: int | None) -> None:
+    """Serve the sidebar API."""
+    from aiohttp import web
+
+    from api.app import create_app
+
+    settings = Settings()
+    host, port = settings.api.host, port or settings.api.port
+    web.run_app(create_app(settings), host=host, port=port,
+                print=lambda _: click.echo(f"API on http://{host}:{port}"))
+
+
+@main.command()
+@click.option("--api-port", type=int, default=None)
+@click.option("--demo", is_flag=True, help="serve generated demo data from the simulator as a demo tenant")
+@click.option("--simulator-port", type=int, default=8090, show_default=True)
+def run(api_port: int | None, demo: bool, simulator_port: int) -> None:
+    """Run the poller, the worker and the API together (and the simulator with --demo)."""
+    from copilot.supervisor import Child, supervise
+
+    settings = Settings()
+    api_port = api_port or settings.api.port
+    registered = asyncio.run(_registry_call(lambda r: r.all()))
+    children = [Child("sync", ["sync"]), Child("worker", ["worker"]), Child("api", ["api", "--port", str(api_port)])]
+    if demo or not registered:
+        children.insert(0, _demo_simulator(settings, simulator_port))
+    base = f"http://{settings.api.host}:{api_port}"
+    key_file = settings.stack.data_dir.resolve() / "demo" / "api_key"
+    click.echo(f"\nAPI: {base}\nTry (once the worker has indexed the demo tickets, see `copilot status`):\n"
+               f"  curl -s -H 'X-Freshdesk-Domain: {DEMO_DOMAIN}' -H \"X-Freshdesk-Api-Key: $(cat {key_file})\" "
+               f"{base}/init/1 | python3 -m json.tool\n")
+    sys.exit(asyncio.run(supervise(children, env={})))
+
+
+def _demo_simulator(settings: Settings, port: int):  # type: ignore[no-untyped-def]
+    from copilot.supervisor import Child
+
+    demo_dir = settings.stack.data_dir.resolve() / "demo"
+    tickets, articles, key_file = demo_dir / "tickets.jsonl", demo_dir / "articles.jsonl", demo_dir / "api_key"
+    if not tickets.exists():
+        _write_demo(tickets, articles, count=120, seed=7)
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(24))
+    api_key = key_file.read_text().strip()
+    asyncio.run(_registry_call(lambda r: r.add(DEMO_DOMAIN, api_key, f"http://127.0.0.1:{port}")))
+    os.environ["COPILOT_SIMULATOR_API_KEY"] = api_key  # passed to the child, never on its command line
+    return Child("simulator", ["simulator", "--port", str(port), "--domain", DEMO_DOMAIN,
+                               "--tickets", str(tickets), "--articles", str(articles)])
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Per tenant: tickets seen, documents merged and indexed, cursor, last poll; consumer lag."""
+    from copilot.status import pipeline_status
+
+    report = asyncio.run(pipeline_status(Settings()))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for tenant_id, t in report["tenants"].items():
+        click.echo(f"{tenant_id}: seen {t['tickets_seen']}, merged {t['documents_merged']}, "
+                   f"indexed {t['documents_indexed']}, cursor {t['cursor']}, last poll {t['last_poll']}")
+    click.echo(f"consumer lag: {report['total_lag']}")
+
+
+@main.command()
+def topics() -> None:
+    """Create the project's Kafka topics (idempotent)."""
+    from copilot.topics import ensure_topics
+
+    created = ensure_topics(Settings().kafka)
+    click.echo(f"created: {', '.join(created) or 'none, all exist'}")

@@ -1,0 +1,173 @@
+"""The Milvus index of tickets and KB articles, and the one place where every access is scoped to a tenant.
+
+Tenancy uses Milvus's partition key on `tenant`: rows of one tenant live in the partitions its key hashes
+to, and every read below goes through `_scope`, which adds the tenant filter. Collections are versioned
+(`..._v1`) behind an alias, so a rebuild can switch atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pymilvus import AnnSearchRequest, DataType, Function, FunctionType, MilvusClient, MilvusException, RRFRanker
+
+from copilot.documents import clip_bytes
+from copilot.errors import TenantError
+
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
+NUM_PARTITIONS = 64
+TICKET_FIELDS = [
+    "ticket_id", "subject", "problem", "cause", "solution", "result", "summarizer", "status", "priority",
+    "tags", "attachments", "content_hash", "source_updated_at", "seen_at", "indexed_at",
+]
+ARTICLE_FIELDS = ["article_id", "title", "text", "status", "updated_at"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    score: float
+    fields: dict[str, Any]
+
+
+def _scope(tenant: str, extra: str = "") -> str:
+    """The tenant filter every read carries. The strict tenant pattern rules out filter injection."""
+    if not _TENANT.match(tenant):
+        raise TenantError(f"invalid tenant id {tenant!r}")
+    clause = f'tenant == "{tenant}"'
+    return f"{clause} and ({extra})" if extra else clause
+
+
+class CopilotIndex:
+    def __init__(self, uri: str, namespace: str, version: str, dim: int, token: str = "") -> None:
+        self.client = MilvusClient(uri=uri, token=token)
+        self.dim = dim
+        self.tickets_alias = f"{namespace}_tickets"
+        self.articles_alias = f"{namespace}_articles"
+        self.version = version
+
+    # -- schema -------------------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create this version's collections and point the aliases at them if no alias exists yet."""
+        for alias, build in ((self.tickets_alias, self._ticket_schema), (self.articles_alias, self._article_schema)):
+            name = f"{alias}_{self.version}"
+            if not self.client.has_collection(name):
+                schema, index = build()
+                _tolerate_race(lambda: self.client.create_collection(
+                    name, schema=schema, index_params=index, num_partitions=NUM_PARTITIONS),
+                    lambda: self.client.has_collection(name))
+            if alias not in self.client.list_aliases().get("aliases", []):
+                _tolerate_race(lambda: self.client.create_alias(collection_name=name, alias=alias),
+                               lambda: alias in self.client.list_aliases().get("aliases", []))
+
+    def _base_schema(self, id_field: str) -> Any:
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("pk", DataType.VARCHAR, max_length=300, is_primary=True)
+        schema.add_field("tenant", DataType.VARCHAR, max_length=256, is_partition_key=True)
+        schema.add_field(id_field, DataType.INT64)
+        schema.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True)
+        schema.add_field("status", DataType.INT64)
+        schema.add_field("indexed_at", DataType.INT64)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
+                                     input_field_names=["text"], output_field_names=["sparse"]))
+        return schema
+
+    def _index_params(self) -> Any:
+        params = self.client.prepare_index_params()
+        params.add_index("dense", index_type="FLAT", metric_type="COSINE")
+        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        return params
+
+    def _ticket_schema(self) -> tuple[Any, Any]:
+        schema = self._base_schema("ticket_id")
+        for name in ("subject", "problem", "cause", "solution", "result"):
+            schema.add_field(name, DataType.VARCHAR, max_length=4096)
+        schema.add_field("summarizer", DataType.VARCHAR, max_length=128)
+        schema.add_field("priority", DataType.INT64)
+        schema.add_field("tags", DataType.VARCHAR, max_length=2048)
+        schema.add_field("attachments", DataType.VARCHAR, max_length=8192)
+        schema.add_field("content_hash", DataType.VARCHAR, max_length=64)
+        for name in ("source_updated_at", "seen_at"):
+            schema.add_field(name, DataType.INT64)
+        return schema, self._index_params()
+
+    def _article_schema(self) -> tuple[Any, Any]:
+        schema = self._base_schema("article_id")
+        schema.add_field("title", DataType.VARCHAR, max_length=1024)
+        schema.add_field("updated_at", DataType.INT64)
+        return schema, self._index_params()
+
+    # -- writes -------------------------------------------------------------------------------------------
+    async def upsert_tickets(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await asyncio.to_thread(self.client.upsert, self.tickets_alias, [_fit(r) for r in rows])
+
+    async def upsert_articles(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await asyncio.to_thread(self.client.upsert, self.articles_alias, [_fit(r) for r in rows])
+
+    async def delete(self, collection: str, pks: list[str]) -> None:
+        if pks:
+            await asyncio.to_thread(self.client.delete, collection, ids=pks)
+
+    # -- reads (always through _scope) --------------------------------------------------------------------
+    async def get_ticket(self, tenant: str, ticket_id: int, with_vector: bool = False) -> dict[str, Any] | None:
+        fields = TICKET_FIELDS + ["text"] + (["dense"] if with_vector else [])
+        rows = await asyncio.to_thread(self.client.query, self.tickets_alias,
+                                       filter=_scope(tenant, f"ticket_id == {int(ticket_id)}"),
+                                       output_fields=fields, limit=1)
+        return dict(rows[0]) if rows else None
+
+    async def search_tickets(self, tenant: str, vector: list[float], text: str, limit: int,
+                             exclude_ticket: int | None = None) -> list[Hit]:
+        extra = f"ticket_id != {int(exclude_ticket)}" if exclude_ticket is not None else ""
+        return await self._hybrid(self.tickets_alias, _scope(tenant, extra), vector, text, limit, TICKET_FIELDS)
+
+    async def search_articles(self, tenant: str, vector: list[float], text: str, limit: int) -> list[Hit]:
+        scope = _scope(tenant, "status == 2")  # published only
+        return await self._hybrid(self.articles_alias, scope, vector, text, limit, ARTICLE_FIELDS)
+
+    async def count(self, tenant: str, collection: str) -> int:
+        rows = await asyncio.to_thread(self.client.query, collection, filter=_scope(tenant),
+                                       output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    async def _hybrid(self, collection: str, scope: str, vector: list[float], text: str, limit: int,
+                      fields: list[str]) -> list[Hit]:
+        """Dense and BM25 candidates fused by reciprocal rank."""
+        depth = max(limit * 4, 20)
+        requests = [AnnSearchRequest(data=[vector], anns_field="dense", param={}, limit=depth, expr=scope)]
+        if text.strip():
+            requests.append(AnnSearchRequest(data=[text], anns_field="sparse", param={}, limit=depth, expr=scope))
+        result = await asyncio.to_thread(self.client.hybrid_search, collection, requests, RRFRanker(60),
+                                         limit=limit, output_fields=fields)
+        return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _tolerate_race(create: Callable[[], object], exists: Callable[[], bool]) -> None:
+    """Worker and API start together and both ensure the schema: losing the race to create is fine."""
+    try:
+        create()
+    except MilvusException:
+        if not exists():
+            raise
+
+
+def _fit(row: dict[str, Any]) -> dict[str, Any]:
+    """Clip strings to their VARCHAR limits (in bytes) and encode lists as JSON."""
+    fitted = dict(row)
+    for name, value in row.items():
+        if isinstance(value, list | tuple) and name != "dense":
+            value = json.dumps(list(value))
+        if isinstance(value, str):
+            fitted[name] = clip_bytes(value, 65535 if name == "text" else 2000)
+    return fitted

@@ -1,0 +1,12 @@
+"""Prometheus metrics shared by the processes (each process exposes its own registry)."""
+
+from prometheus_client import Counter, Histogram
+
+FRESHNESS = Histogram(
+    "copilot_freshness_seconds", "From the poller seeing a change to the document being searchable",
+    ["stage"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300),
+)
+DOCUMENTS = Counter("copilot_documents_total", "Documents through a stage", ["stage", "outcome"])
+DEAD_LETTERS = Counter("copilot_dead_letters_total", "Messages sent to the dead-letter topic", ["stage"])
+LLM_CALLS = Counter("copilot_llm_calls_total", "Summaries computed by a summarizer", ["summarizer"])
+HTTP_REQUESTS = Histogram("copilot_http_request_seconds", "API latency", ["route", "status"])

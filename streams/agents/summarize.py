@@ -1,0 +1,39 @@
+"""Summarize agent: a summary per content change; unchanged content (replays, metadata edits) reuses the cache."""
+
+from __future__ import annotations
+
+import faust
+from faust.types import StreamT
+
+from copilot.domain import MergedDocument, SummarizedDocument, Summary, utcnow
+from copilot.errors import CopilotError
+from copilot.metrics import LLM_CALLS
+from copilot.wire import deserialize, serialize
+from streams.deadletter import dead_letter
+from streams.resources import WorkerResources
+from streams.tables import StreamTables
+from streams.topics import StreamTopics
+
+
+def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
+    @app.agent(topics.documents, name="summarize")
+    async def summarize(stream: StreamT) -> None:
+        async for event in stream.events():
+            try:
+                doc = deserialize(MergedDocument, event.value)
+                summary = None if doc.deleted else await _summary(doc, event.key, tables, resources)
+            except CopilotError as exc:
+                await dead_letter(topics.dead_letters, "summarize", event, exc)
+                continue
+            out = SummarizedDocument(document=doc, summary=summary, summarized_at=utcnow())
+            await (await topics.summaries.send(key=event.key, value=serialize(out)))
+
+
+async def _summary(doc: MergedDocument, key: bytes, tables: StreamTables, resources: WorkerResources) -> Summary:
+    cached = tables.summaries.get(key)
+    if cached and cached["content_hash"] == doc.content_hash:
+        return Summary(**cached["summary"])
+    summary = await resources.summarizer.summarize(doc)
+    LLM_CALLS.labels(summary.summarizer).inc()
+    tables.summaries[key] = {"content_hash": doc.content_hash, "summary": summary.__dict__}
+    return summary

@@ -1,0 +1,39 @@
+"""The Faust app factory: topics, tables and agents wired for one namespace."""
+
+from __future__ import annotations
+
+import faust
+
+from copilot.settings import Settings
+from copilot.topics import TopicNames
+from streams.agents import articles, index, merge, summarize
+from streams.resources import WorkerResources
+from streams.tables import declare_tables
+from streams.topics import declare_topics
+
+
+def broker_url(bootstrap_servers: str) -> str:
+    return ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
+
+
+def create_app(settings: Settings) -> faust.App:
+    k = settings.kafka
+    app = faust.App(
+        f"{k.namespace}-worker",
+        broker=broker_url(k.bootstrap_servers),
+        store="memory://",
+        topic_partitions=k.partitions,
+        topic_replication_factor=k.replication_factor,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        producer_partitioner=None,
+    )
+    topics = declare_topics(app, TopicNames(k.namespace))
+    tables = declare_tables(app, k.partitions)
+    resources = WorkerResources(settings)
+    merge.register(app, topics, tables, resources)
+    summarize.register(app, topics, tables, resources)
+    index.register(app, topics, resources)
+    articles.register(app, topics, resources)
+    return app

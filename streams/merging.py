@@ -1,0 +1,104 @@
+"""The ticket/conversation join as pure functions: state in, state and maybe a merged document out.
+
+The state is order-independent: the newest version of each piece wins, so redelivery and interleaving of
+the two topics give the same document. A document is emitted only once every conversation the ticket lists
+has arrived, and only when its state hash changed since the last emission.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+
+from copilot.domain import ConversationEvent, MergedConversation, MergedDocument, TicketEvent
+from copilot.wire import deserialize, serialize
+
+
+@dataclass(frozen=True)
+class JoinState:
+    ticket: TicketEvent | None = None
+    conversations: dict[int, ConversationEvent] = field(default_factory=dict)
+    emitted_state_hash: str | None = None
+
+
+def apply_ticket(state: JoinState, ticket: TicketEvent) -> JoinState:
+    if state.ticket and state.ticket.updated_at > ticket.updated_at:
+        return state  # an older snapshot arrived late
+    listed = set(ticket.conversation_ids)
+    # Conversations the ticket no longer lists were deleted, unless they are newer than this snapshot.
+    kept = {cid: c for cid, c in state.conversations.items() if cid in listed or c.created_at > ticket.updated_at}
+    return replace(state, ticket=ticket, conversations=kept)
+
+
+def apply_conversation(state: JoinState, conv: ConversationEvent) -> JoinState:
+    existing = state.conversations.get(conv.conversation_id)
+    if existing and existing.updated_at > conv.updated_at:
+        return state
+    return replace(state, conversations={**state.conversations, conv.conversation_id: conv})
+
+
+def merged_document(state: JoinState) -> MergedDocument | None:
+    """The document, once the ticket and all the conversations it lists are present."""
+    ticket = state.ticket
+    if ticket is None or any(cid not in state.conversations for cid in ticket.conversation_ids):
+        return None
+    convs = sorted((state.conversations[cid] for cid in ticket.conversation_ids),
+                   key=lambda c: (c.created_at, c.conversation_id))
+    merged = tuple(
+        MergedConversation(c.conversation_id, "customer" if c.incoming else "agent", c.private, c.created_at,
+                           c.body_text)
+        for c in convs
+    )
+    attachments = ticket.attachments + tuple(a for c in convs for a in c.attachments)
+    content = content_hash(ticket.subject, ticket.description_text, merged, attachments)
+    deleted = ticket.deleted or ticket.spam
+    state_hash = _sha({"content": content, "status": ticket.status, "priority": ticket.priority,
+                       "tags": sorted(ticket.tags), "deleted": deleted})
+    return MergedDocument(
+        tenant=ticket.tenant, ticket_id=ticket.ticket_id, subject=ticket.subject,
+        description_text=ticket.description_text, status=ticket.status, priority=ticket.priority,
+        created_at=ticket.created_at, updated_at=ticket.updated_at,
+        seen_at=max([ticket.seen_at, *(c.seen_at for c in convs)]), content_hash=content, state_hash=state_hash,
+        tags=ticket.tags, conversations=merged, attachments=attachments, deleted=deleted, platform=ticket.platform,
+    )
+
+
+def content_hash(subject: str, description: str, conversations: tuple[MergedConversation, ...],
+                 attachments: tuple) -> str:
+    """Over what retrieval and summaries read; metadata-only changes leave it alone."""
+    return _sha({
+        "subject": subject, "description": description,
+        "conversations": [[c.conversation_id, c.author, c.private, c.body_text] for c in conversations],
+        "attachments": sorted([a.name, a.content_type, a.size] for a in attachments),
+    })
+
+
+def _sha(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# -- table encoding: Avro bytes inside JSON, so the state carries schema fingerprints and can evolve ----------
+def encode_state(state: JoinState) -> bytes:
+    return json.dumps({
+        "ticket": _b64(serialize(state.ticket)) if state.ticket else None,
+        "conversations": {str(cid): _b64(serialize(c)) for cid, c in state.conversations.items()},
+        "emitted": state.emitted_state_hash,
+    }).encode()
+
+
+def decode_state(raw: bytes | None) -> JoinState:
+    if not raw:
+        return JoinState()
+    data = json.loads(raw)
+    return JoinState(
+        ticket=deserialize(TicketEvent, base64.b64decode(data["ticket"])) if data["ticket"] else None,
+        conversations={int(cid): deserialize(ConversationEvent, base64.b64decode(blob))
+                       for cid, blob in data["conversations"].items()},
+        emitted_state_hash=data["emitted"],
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

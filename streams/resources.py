@@ -1,0 +1,41 @@
+"""Clients the agents share inside one worker, opened on first use in the worker's event loop (never at import)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from copilot.index import CopilotIndex
+from copilot.progress import PipelineProgress
+from copilot.providers.embeddings import Embedder, create_embedder
+from copilot.providers.summarizer import Summarizer, create_summarizer
+from copilot.settings import Settings
+
+
+class WorkerResources:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = asyncio.Lock()
+        self._embedder: Embedder | None = None
+        self._index: CopilotIndex | None = None
+        self.summarizer: Summarizer = create_summarizer(settings.providers)
+        self.redis = Redis.from_url(settings.redis.url, decode_responses=True)
+        self.progress = PipelineProgress(self.redis, settings.kafka.namespace)
+
+    async def embedder(self) -> Embedder:
+        async with self._lock:
+            if self._embedder is None:
+                self._embedder = await asyncio.to_thread(create_embedder, self.settings.providers)
+            return self._embedder
+
+    async def index(self) -> CopilotIndex:
+        embedder = await self.embedder()
+        async with self._lock:
+            if self._index is None:
+                m = self.settings.milvus
+                index = CopilotIndex(m.uri, self.settings.kafka.namespace, m.index_version, embedder.dim,
+                                     m.token.get_secret_value())
+                await asyncio.to_thread(index.ensure)
+                self._index = index
+            return self._index

@@ -1,0 +1,48 @@
+"""Index rows built from documents: pure, so what lands in Milvus is testable without Milvus."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from copilot.documents import document_text
+from copilot.domain import ArticleEvent, SummarizedDocument
+
+
+def ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def ticket_row(item: SummarizedDocument, vector: list[float], indexed_at: datetime) -> dict[str, Any]:
+    doc, summary = item.document, item.summary
+    return {
+        "pk": doc.key, "tenant": doc.tenant, "ticket_id": doc.ticket_id, "subject": doc.subject,
+        "text": document_text(doc), "status": doc.status, "priority": doc.priority,
+        "problem": summary.problem if summary else "", "cause": summary.cause if summary else "",
+        "solution": summary.solution if summary else "", "result": summary.result if summary else "",
+        "summarizer": summary.summarizer if summary else "",
+        "tags": list(doc.tags), "content_hash": doc.content_hash,
+        "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in doc.attachments],
+        "source_updated_at": ms(doc.updated_at), "seen_at": ms(doc.seen_at), "indexed_at": ms(indexed_at),
+        "dense": vector,
+    }
+
+
+def article_text(article: ArticleEvent) -> str:
+    return f"{article.title}\n{article.description_text}"
+
+
+def article_row(article: ArticleEvent, vector: list[float], indexed_at: datetime) -> dict[str, Any]:
+    return {
+        "pk": article.key, "tenant": article.tenant, "article_id": article.article_id, "title": article.title,
+        "text": article_text(article), "status": article.status, "updated_at": ms(article.updated_at),
+        "indexed_at": ms(indexed_at), "dense": vector,
+    }
+
+
+def last_per_key(items: list[Any], key: Any) -> list[Any]:
+    """Within one batch only the newest message per key matters (the topics are ordered per key)."""
+    latest: dict[str, Any] = {}
+    for item in items:
+        latest[key(item)] = item
+    return list(latest.values())
