@@ -39,7 +39,8 @@ class TenantRegistry:
     async def add(self, domain: str, api_key: str, base_url: str | None = None) -> Tenant:
         from connectors.freshdesk.client import base_url_for
 
-        tenant = Tenant(normalize_domain(domain), base_url or base_url_for(domain))
+        tenant_id = normalize_domain(domain)
+        tenant = Tenant(tenant_id, base_url or base_url_for(tenant_id))
         record = {**asdict(tenant), "api_key": self._vault.encrypt(api_key)}
         await self._redis.hset(self._key, tenant.tenant_id, json.dumps(record))
         return tenant

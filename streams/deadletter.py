@@ -1,12 +1,18 @@
-"""Bad records are data, not crashes: they go to the dead-letter topic whole, with the reason."""
+"""Bad records are data, not crashes: they go to the dead-letter topic whole, with the reason.
+
+An agent must never raise on a message: Faust restarts a crashed agent and the message it crashed on is
+acknowledged, i.e. silently lost. Every per-message failure therefore ends here instead.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from faust.types import EventT, TopicT
 
 from copilot.domain import DeadLetter
+from copilot.errors import CopilotError
 from copilot.metrics import DEAD_LETTERS
 from copilot.wire import serialize
 
@@ -21,3 +27,14 @@ async def dead_letter(topic: TopicT, stage: str, event: EventT, error: BaseExcep
     log.warning("dead letter from %s %s[%s]@%s: %s", stage, msg.topic, msg.partition, msg.offset, letter.error)
     DEAD_LETTERS.labels(stage).inc()
     await (await topic.send(key=msg.key, value=serialize(letter)))
+
+
+async def or_dead_letter(topic: TopicT, stage: str, event: EventT,
+                         handle: Callable[[EventT], Awaitable[None]]) -> None:
+    """Run one message's handler; any failure sends the message to the dead-letter topic."""
+    try:
+        await handle(event)
+    except Exception as exc:  # noqa: BLE001 - see the module docstring
+        if not isinstance(exc, CopilotError):
+            log.exception("unexpected failure in %s", stage)
+        await dead_letter(topic, stage, event, exc)

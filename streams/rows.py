@@ -38,11 +38,3 @@ def article_row(article: ArticleEvent, vector: list[float], indexed_at: datetime
         "text": article_text(article), "status": article.status, "updated_at": ms(article.updated_at),
         "indexed_at": ms(indexed_at), "dense": vector,
     }
-
-
-def last_per_key(items: list[Any], key: Any) -> list[Any]:
-    """Within one batch only the newest message per key matters (the topics are ordered per key)."""
-    latest: dict[str, Any] = {}
-    for item in items:
-        latest[key(item)] = item
-    return list(latest.values())

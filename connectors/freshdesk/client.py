@@ -50,11 +50,11 @@ def base_url_for(domain: str) -> str:
     return f"https://{host}"
 
 
-class _RetryAfterOrBackoff:
+class RetryAfterOrBackoff:
     """Wait what a 429's Retry-After says; otherwise capped exponential backoff with jitter."""
 
-    def __init__(self) -> None:
-        self._backoff = wait_exponential_jitter(initial=0.5, max=30.0)
+    def __init__(self, initial: float = 0.5, maximum: float = 30.0) -> None:
+        self._backoff = wait_exponential_jitter(initial=initial, max=maximum)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -64,8 +64,10 @@ class _RetryAfterOrBackoff:
 
 
 class FreshdeskClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, max_retries: int = 6) -> None:
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, max_retries: int = 6,
+                 backoff: RetryAfterOrBackoff | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self._wait = backoff or RetryAfterOrBackoff()
         self._auth = aiohttp.BasicAuth(api_key, "X")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
@@ -84,7 +86,7 @@ class FreshdeskClient:
         """GET with retries. Returns (json body, headers); raises FreshdeskHTTPError on a 4xx."""
         url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}/api/v2{path_or_url}"
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(RetryableError), wait=_RetryAfterOrBackoff(),
+            retry=retry_if_exception_type(RetryableError), wait=self._wait,
             stop=stop_after_attempt(self._max_retries + 1), reraise=True,
         )
         async for attempt in retrying:

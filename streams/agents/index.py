@@ -6,35 +6,28 @@ Rows are keyed by the ticket key, so reprocessing overwrites instead of duplicat
 from __future__ import annotations
 
 import faust
-from faust.types import EventT, StreamT
+from faust.types import StreamT
 
 from copilot.documents import embedding_text
 from copilot.domain import SummarizedDocument, utcnow
-from copilot.errors import SerializationError
 from copilot.metrics import DOCUMENTS, FRESHNESS
-from copilot.wire import deserialize
-from streams.deadletter import dead_letter
+from streams.agents.batching import process_batch
 from streams.resources import WorkerResources
-from streams.rows import last_per_key, ticket_row
+from streams.rows import ticket_row
 from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -> None:
     w = resources.settings.worker
 
+    async def write(items: list[SummarizedDocument]) -> None:
+        await index_batch(items, resources)
+
     @app.agent(topics.summaries, name="index")
     async def index(stream: StreamT) -> None:
         async for events in stream.take_events(w.index_batch_size, within=w.index_batch_seconds):
-            items = [item for item in [await _decode(e, topics) for e in events] if item is not None]
-            await index_batch(last_per_key(items, lambda i: i.document.key), resources)
-
-
-async def _decode(event: EventT, topics: StreamTopics) -> SummarizedDocument | None:
-    try:
-        return deserialize(SummarizedDocument, event.value)
-    except SerializationError as exc:
-        await dead_letter(topics.dead_letters, "index", event, exc)
-        return None
+            await process_batch(events, SummarizedDocument, lambda i: i.document.key, write,
+                                topics.dead_letters, "index")
 
 
 async def index_batch(items: list[SummarizedDocument], resources: WorkerResources) -> None:

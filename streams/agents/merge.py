@@ -8,10 +8,9 @@ import faust
 from faust.types import EventT, StreamT
 
 from copilot.domain import ConversationEvent, TicketEvent
-from copilot.errors import SerializationError
 from copilot.metrics import DOCUMENTS
 from copilot.wire import deserialize, serialize
-from streams.deadletter import dead_letter
+from streams.deadletter import or_dead_letter
 from streams.merging import JoinState, apply_conversation, apply_ticket, decode_state, encode_state, merged_document
 from streams.resources import WorkerResources
 from streams.tables import StreamTables
@@ -19,21 +18,20 @@ from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
+    async def handle(event: EventT) -> None:
+        state = _apply(decode_state(tables.join_state.get(event.key)), event, topics)
+        doc = merged_document(state)
+        if doc is not None and doc.state_hash != state.emitted_state_hash:
+            await (await topics.documents.send(key=event.key, value=serialize(doc)))
+            await resources.progress.reached("merged", {(doc.tenant, doc.ticket_id): doc.content_hash})
+            DOCUMENTS.labels("merge", "emitted").inc()
+            state = replace(state, emitted_state_hash=doc.state_hash)
+        tables.join_state[event.key] = encode_state(state)
+
     @app.agent(topics.sources, name="merge")
     async def merge(stream: StreamT) -> None:
         async for event in stream.events():
-            try:
-                state = _apply(decode_state(tables.join_state.get(event.key)), event, topics)
-            except SerializationError as exc:
-                await dead_letter(topics.dead_letters, "merge", event, exc)
-                continue
-            doc = merged_document(state)
-            if doc is not None and doc.state_hash != state.emitted_state_hash:
-                await (await topics.documents.send(key=event.key, value=serialize(doc)))
-                await resources.progress.reached("merged", {(doc.tenant, doc.ticket_id): doc.content_hash})
-                DOCUMENTS.labels("merge", "emitted").inc()
-                state = replace(state, emitted_state_hash=doc.state_hash)
-            tables.join_state[event.key] = encode_state(state)
+            await or_dead_letter(topics.dead_letters, "merge", event, handle)
 
 
 def _apply(state: JoinState, event: EventT, topics: StreamTopics) -> JoinState:

@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 import faust
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 
 from copilot.domain import MergedDocument, SummarizedDocument, Summary, utcnow
-from copilot.errors import CopilotError
 from copilot.metrics import LLM_CALLS
 from copilot.wire import deserialize, serialize
-from streams.deadletter import dead_letter
+from streams.deadletter import or_dead_letter
 from streams.resources import WorkerResources
 from streams.tables import StreamTables
 from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
+    async def handle(event: EventT) -> None:
+        doc = deserialize(MergedDocument, event.value)
+        summary = None if doc.deleted else await _summary(doc, event.key, tables, resources)
+        out = SummarizedDocument(document=doc, summary=summary, summarized_at=utcnow())
+        await (await topics.summaries.send(key=event.key, value=serialize(out)))
+
     @app.agent(topics.documents, name="summarize")
     async def summarize(stream: StreamT) -> None:
         async for event in stream.events():
-            try:
-                doc = deserialize(MergedDocument, event.value)
-                summary = None if doc.deleted else await _summary(doc, event.key, tables, resources)
-            except CopilotError as exc:
-                await dead_letter(topics.dead_letters, "summarize", event, exc)
-                continue
-            out = SummarizedDocument(document=doc, summary=summary, summarized_at=utcnow())
-            await (await topics.summaries.send(key=event.key, value=serialize(out)))
+            await or_dead_letter(topics.dead_letters, "summarize", event, handle)
 
 
 async def _summary(doc: MergedDocument, key: bytes, tables: StreamTables, resources: WorkerResources) -> Summary:

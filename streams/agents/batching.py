@@ -1,0 +1,34 @@
+"""Shared shape of the batch agents: decode each event (bad ones to the dead-letter topic), keep the newest
+message per key, write the batch with backoff, and dead-letter the batch only if the write keeps failing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from faust.types import EventT, TopicT
+
+from copilot.errors import SerializationError
+from copilot.wire import deserialize
+from streams.deadletter import dead_letter
+from streams.retry import with_backoff
+
+T = TypeVar("T")
+
+
+async def process_batch(events: Sequence[EventT], cls: type[T], key: Callable[[T], str],
+                        write: Callable[[list[T]], Awaitable[None]], dead_letters: TopicT, stage: str) -> None:
+    decoded: list[tuple[EventT, T]] = []
+    for event in events:
+        try:
+            decoded.append((event, deserialize(cls, event.value)))
+        except SerializationError as exc:
+            await dead_letter(dead_letters, stage, event, exc)
+    latest: dict[str, T] = {}
+    for _, item in decoded:  # topics are ordered per key: the last message of a key is its state
+        latest[key(item)] = item
+    try:
+        await with_backoff(lambda: write(list(latest.values())))
+    except Exception as exc:  # noqa: BLE001 - after the retries, keep the data rather than crash the agent
+        for event, _ in decoded:
+            await dead_letter(dead_letters, stage, event, exc)

@@ -1,0 +1,119 @@
+"""The whole product on real Kafka, Redis and Milvus: simulator -> poller -> Faust -> Milvus -> API."""
+
+from __future__ import annotations
+
+from confluent_kafka import Producer
+
+from copilot.domain import DeadLetter
+from copilot.topics import TopicNames
+from copilot.wire import deserialize
+from tests.e2e.conftest import Pipeline
+from tests.e2e.harness import http
+from tests.helpers import read_topic, wait_for
+
+DEADLINE = 60.0
+SSO_WORDS = ("sso", "sign-on", "saml", "identity provider")
+
+
+def _first(tickets: list[dict], tag: str, status: int | None = None) -> dict:
+    return next(t for t in tickets if tag in t["tags"] and (status is None or t["status"] == status))
+
+
+def test_init_returns_a_summary_and_really_similar_tickets(pipeline: Pipeline):
+    sso = _first(pipeline.acme.tickets, "sso", status=5)
+    status, body = http("GET", f"{pipeline.api}/init/{sso['id']}?limit=5", pipeline.acme.headers)
+    assert status == 200, body
+    summary = body["ticket_summary"]
+    assert summary["problem"].startswith(sso["subject"])
+    assert summary["cause"] != "Not identified in the conversation."
+    similar = body["similar_tickets"]
+    assert len(similar) == 5 and sso["id"] not in [s["ticket_id"] for s in similar]
+    for item in similar:  # SSO tickets find SSO tickets, not billing ones
+        assert "sso" in item["tags"], item
+        assert item["resolution"] and item["status"] in {"resolved", "closed", "open"}
+    assert "SAML" in body["related_solutions"][0]["title"] or "sign-on" in body["related_solutions"][0]["title"]
+    assert all(a["title"] != "Draft: upcoming SSO changes" for a in body["related_solutions"])
+    assert body["indexed"]["content_hash"] and body["indexed"]["indexed_at"]
+
+    billing = _first(pipeline.acme.tickets, "billing", status=4)
+    _, billing_body = http("GET", f"{pipeline.api}/init/{billing['id']}?limit=3", pipeline.acme.headers)
+    assert all("billing" in s["tags"] for s in billing_body["similar_tickets"])
+
+
+def test_a_new_reply_changes_the_merged_document_and_its_summary(pipeline: Pipeline):
+    open_ticket = _first(pipeline.acme.tickets, "api", status=2)
+    url = f"{pipeline.api}/init/{open_ticket['id']}"
+    _, before = http("GET", url, pipeline.acme.headers)
+    assert before["ticket_summary"]["solution"] == "No solution recorded yet."
+    reply = ("We found the cause: a second integration shares the rate limit. "
+             "Spread the sync over the hour and honour the Retry-After header.")
+    status, _ = pipeline.acme.simulator_call("POST", f"/tickets/{open_ticket['id']}/reply", {"body": reply})
+    assert status == 201
+
+    def updated() -> dict | None:
+        _, body = http("GET", url, pipeline.acme.headers)
+        return body if body["indexed"]["content_hash"] != before["indexed"]["content_hash"] else None
+
+    after = wait_for(updated, DEADLINE, what="the reply to reach the index")
+    assert "Spread the sync over the hour" in after["ticket_summary"]["solution"]
+    assert "second integration shares the rate limit" in after["ticket_summary"]["cause"]
+    assert after["indexed"]["source_updated_at"] > before["indexed"]["source_updated_at"]
+
+
+def test_requests_without_valid_credentials_get_401_and_tenants_never_mix(pipeline: Pipeline):
+    acme, bravo, api = pipeline.acme, pipeline.bravo, pipeline.api
+    for headers in ({**acme.headers, "X-Freshdesk-Api-Key": bravo.api_key},
+                    {**acme.headers, "X-Freshdesk-Domain": "unknown.freshdesk.test"}, {}):
+        status, body = http("GET", f"{api}/init/1", headers)
+        assert status == 401 and body["error"] == "unauthorized"
+        assert http("POST", f"{api}/query", headers, {"query": "sso"})[0] == 401
+
+    # Ticket 1 exists in both accounts with different content: each tenant sees only its own.
+    _, own = http("GET", f"{api}/init/1", bravo.headers)
+    assert own["subject"].startswith("Bravo: ")
+    assert all(s["subject"].startswith("Bravo: ") for s in own["similar_tickets"])
+    _, found = http("POST", f"{api}/query", bravo.headers, {"query": "SSO login fails with SAML error", "limit": 20})
+    assert found["tickets"] and all(t["subject"].startswith("Bravo: ") for t in found["tickets"])
+    _, acme_found = http("POST", f"{api}/query", acme.headers, {"query": "SSO login SAML", "limit": 20})
+    assert acme_found["tickets"] and not any(t["subject"].startswith("Bravo") for t in acme_found["tickets"])
+    assert any(w in acme_found["tickets"][0]["subject"].lower() for w in SSO_WORDS)
+
+
+def test_bad_requests_get_a_4xx_naming_the_problem(pipeline: Pipeline):
+    api, headers = pipeline.api, pipeline.acme.headers
+    cases = [
+        ("GET", "/init/abc", None, None, 400, "ticket_id"),
+        ("GET", "/init/1?limit=51", None, None, 400, "limit"),
+        ("GET", "/init/99999", None, None, 404, "ticket_id"),
+        ("POST", "/query", None, b"{not json", 400, None),
+        ("POST", "/query", {"limit": 3}, None, 400, "query"),
+        ("POST", "/query", {"query": "sso", "limit": 0}, None, 400, "limit"),
+        ("POST", "/query", None, b"x" * 70_000, 413, None),
+    ]
+    for method, path, body, raw, expected, field in cases:
+        status, payload = http(method, api + path, headers, body, raw)
+        assert status == expected, (path, payload)
+        assert payload["error"] and payload["message"]
+        assert payload.get("field") == field, (path, payload)
+
+
+def test_a_poison_message_is_dead_lettered_and_processing_continues(pipeline: Pipeline):
+    env = pipeline.settings_env
+    names = TopicNames(env["COPILOT_NAMESPACE"])
+    key = f"{pipeline.acme.domain}/ticket/424242".encode()
+    producer = Producer({"bootstrap.servers": env["COPILOT_KAFKA_BOOTSTRAP"], "partitioner": "murmur2_random"})
+    producer.produce(names.tickets, key=key, value=b"\x00garbage that is not avro")
+    assert producer.flush(10) == 0
+
+    ticket = _first(pipeline.acme.tickets, "email", status=2)
+    pipeline.acme.simulator_call("POST", f"/tickets/{ticket['id']}/reply",
+                                 {"body": "Added the sending service to the SPF record."})
+    wait_for(lambda: "SPF" in http("GET", f"{pipeline.api}/init/{ticket['id']}",
+                                   pipeline.acme.headers)[1]["ticket_summary"]["solution"],
+             DEADLINE, what="processing after the poison message")
+
+    letters = [deserialize(DeadLetter, v) for _, v in read_topic(env["COPILOT_KAFKA_BOOTSTRAP"], names.dead_letters)]
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.stage == "merge" and letter.source_topic == names.tickets and letter.key == key
+    assert letter.value == b"\x00garbage that is not avro" and "SerializationError" in letter.error

@@ -1,0 +1,59 @@
+"""Milvus index: idempotent upserts, deletes, and reads that never cross tenants."""
+
+import random
+
+import pytest
+
+from copilot.index import CopilotIndex
+
+DIM = 8
+
+
+def _vec(seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [rng.random() for _ in range(DIM)]
+
+
+def _row(tenant: str, ticket_id: int, text: str) -> dict:
+    return {"pk": f"{tenant}/ticket/{ticket_id}", "tenant": tenant, "ticket_id": ticket_id, "subject": text,
+            "text": text, "status": 4, "priority": 1, "problem": text, "cause": "", "solution": "s", "result": "",
+            "summarizer": "local", "tags": [], "attachments": [], "content_hash": "h", "source_updated_at": 1,
+            "seen_at": 1, "indexed_at": 1, "dense": _vec(ticket_id)}
+
+
+@pytest.fixture
+async def index(services, namespace):
+    idx = CopilotIndex(services["COPILOT_MILVUS_URI"], namespace, "v1", DIM)
+    idx.ensure()
+    idx.ensure()  # idempotent
+    yield idx
+    idx.close()
+
+
+async def test_upsert_is_idempotent_and_delete_removes(index):
+    rows = [_row("a.test", i, f"sso login failure {i}") for i in range(1, 6)]
+    await index.upsert_tickets(rows)
+    await index.upsert_tickets(rows)
+    assert await index.count("a.test", index.tickets_alias) == 5
+    await index.delete(index.tickets_alias, ["a.test/ticket/3"])
+    assert await index.count("a.test", index.tickets_alias) == 4
+    assert await index.get_ticket("a.test", 3) is None
+
+
+async def test_search_never_returns_another_tenants_rows(index):
+    await index.upsert_tickets([_row("a.test", i, "sso saml login error") for i in range(1, 4)] +
+                               [_row("b.test", i, "sso saml login error") for i in range(1, 4)])
+    hits = await index.search_tickets("a.test", _vec(1), "sso saml login", limit=10, exclude_ticket=1)
+    assert {h.fields["ticket_id"] for h in hits} == {2, 3}
+    assert await index.get_ticket("b.test", 1) is not None
+    assert await index.count("b.test", index.tickets_alias) == 3
+
+
+async def test_only_published_articles_are_recommended(index):
+    def article(aid: int, status: int) -> dict:
+        return {"pk": f"a.test/article/{aid}", "tenant": "a.test", "article_id": aid, "title": f"SSO guide {aid}",
+                "text": "SSO guide", "status": status, "updated_at": 1, "indexed_at": 1, "dense": _vec(aid)}
+
+    await index.upsert_articles([article(1, 2), article(2, 1)])
+    hits = await index.search_articles("a.test", _vec(2), "SSO guide", limit=5)
+    assert [h.fields["article_id"] for h in hits] == [1]

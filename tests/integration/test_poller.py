@@ -1,0 +1,105 @@
+"""The poller on real Kafka and Redis against the simulator: complete, no re-publishing, no loss in a second."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from connectors.freshdesk.adapter import FreshdeskAdapter
+from connectors.freshdesk.client import FreshdeskClient, RetryAfterOrBackoff
+from connectors.freshdesk.simulator.account import SimulatedAccount
+from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
+from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app
+from connectors.poller import TenantPoller
+from connectors.publisher import KafkaPublisher
+from connectors.sync_state import SyncState
+from copilot.domain import ArticleEvent, ConversationEvent, TicketEvent
+from copilot.settings import KafkaSettings
+from copilot.topics import TopicNames, ensure_topics
+from copilot.wire import deserialize
+from tests.helpers import read_topic
+
+TENANT = "acme.freshdesk.com"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def read_all(bootstrap: str, topic: str) -> list[tuple[str, bytes]]:
+    return [(key.decode(), value) for key, value in read_topic(bootstrap, topic)]
+
+
+@pytest.fixture
+async def rig(services, namespace):
+    kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
+                          COPILOT_KAFKA_PARTITIONS=2)
+    ensure_topics(kafka)
+    clock = Clock(datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC))
+    account = SimulatedAccount(clock=clock)
+    account.load_tickets(generate_tickets(150, seed=1, now=clock.now))
+    account.load_articles(generate_articles())
+    server = TestServer(create_simulator_app(account, SimulatorConfig(TENANT, "k", rate_limit_per_minute=10_000)))
+    await server.start_server()
+    redis = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
+    publisher = KafkaPublisher(kafka.bootstrap_servers)
+    async with FreshdeskClient(str(server.make_url("")), "k", backoff=RetryAfterOrBackoff(0.01, 0.05)) as client:
+        names = TopicNames(namespace)
+        poller = TenantPoller(TENANT, FreshdeskAdapter(TENANT, client, clock=clock), publisher,
+                              SyncState(redis, namespace, TENANT), names)
+        yield poller, account, clock, names, kafka.bootstrap_servers
+    publisher.close()
+    await redis.aclose()
+    await server.close()
+
+
+async def test_backfill_is_complete_and_a_second_poll_publishes_nothing(rig):
+    poller, account, clock, names, bootstrap = rig
+    clock.now += timedelta(seconds=10)  # the whole history is settled
+    first = await poller.sync_tickets()
+    assert first.tickets == 150
+    assert first.conversations == sum(len(c) for c in account.conversations.values())
+    again = await poller.sync_tickets()
+    assert (again.tickets, again.conversations) == (0, 0)
+
+    tickets = [deserialize(TicketEvent, v) for _, v in read_all(bootstrap, names.tickets)]
+    convs = [deserialize(ConversationEvent, v) for _, v in read_all(bootstrap, names.conversations)]
+    assert sorted(t.ticket_id for t in tickets) == list(range(1, 151))
+    assert {c.conversation_id for c in convs} == {c["id"] for cs in account.conversations.values() for c in cs}
+    by_id = {t.ticket_id: t for t in tickets}
+    assert by_id[1].conversation_ids == tuple(c["id"] for c in account.conversations[1])
+    assert all(k == f"{TENANT}/ticket/{t.ticket_id}" for (k, _), t in
+               zip(read_all(bootstrap, names.tickets), tickets, strict=True))
+
+
+async def test_a_reply_in_the_same_second_as_the_last_poll_is_not_lost(rig):
+    poller, account, clock, names, bootstrap = rig
+    account.add_conversation(7, "<p>first reply</p>", private=False, incoming=False)  # updated_at == now
+    await poller.sync_tickets()  # saw ticket 7 within its update second: not settled yet
+    account.add_conversation(7, "<p>second reply in the same second</p>", private=False, incoming=False)
+    clock.now += timedelta(seconds=5)
+    await poller.sync_tickets()
+    latest = [deserialize(TicketEvent, v) for k, v in read_all(bootstrap, names.tickets) if k.endswith("/7")][-1]
+    bodies = {deserialize(ConversationEvent, v).body_text for k, v in read_all(bootstrap, names.conversations)
+              if k.endswith("/7")}
+    assert "second reply in the same second" in bodies
+    assert len(latest.conversation_ids) == len(account.conversations[7])
+    settled = await poller.sync_tickets()
+    assert settled.tickets == 0  # once settled, boundary tickets are not fetched again
+
+
+async def test_knowledge_base_changes_and_deletions_are_published_once(rig):
+    poller, account, _, names, bootstrap = rig
+    assert (await poller.sync_knowledge_base()).articles == len(account.articles)
+    assert (await poller.sync_knowledge_base()).articles == 0
+    account.articles[1001]["description_text"] += " Updated."
+    del account.articles[1002]
+    assert (await poller.sync_knowledge_base()).articles == 2
+    events = [deserialize(ArticleEvent, v) for _, v in read_all(bootstrap, names.articles)]
+    assert [e.deleted for e in events if e.article_id == 1002] == [False, True]
+    assert [e.description_text.endswith("Updated.") for e in events if e.article_id == 1001] == [False, True]

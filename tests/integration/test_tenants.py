@@ -1,0 +1,37 @@
+import pytest
+from cryptography.fernet import Fernet
+from redis.asyncio import Redis
+
+from copilot.errors import TenantError
+from copilot.tenants import TenantRegistry
+from copilot.vault import KeyVault
+
+
+@pytest.fixture
+async def redis(services):
+    client = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def test_keys_are_encrypted_at_rest_and_checked_exactly(redis, namespace):
+    registry = TenantRegistry(redis, KeyVault([Fernet.generate_key().decode()]), namespace)
+    await registry.add("Acme.Freshdesk.com", "key-of-acme-123")
+    raw = await redis.hget(f"{namespace}:tenants", "acme.freshdesk.com")
+    assert "key-of-acme-123" not in raw
+    tenant = await registry.authenticate("acme.freshdesk.com", "key-of-acme-123")
+    assert tenant.tenant_id == "acme.freshdesk.com" and tenant.base_url == "https://acme.freshdesk.com"
+    for domain, key in [("acme.freshdesk.com", "wrong"), ("other.freshdesk.com", "key-of-acme-123"),
+                        ("acme.freshdesk.com", None), ('x" or tenant != "', "k")]:
+        with pytest.raises(TenantError):
+            await registry.authenticate(domain, key)
+
+
+async def test_rotation_reads_old_keys_and_reencrypts_with_the_new_one(redis, namespace):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    await TenantRegistry(redis, KeyVault([old]), namespace).add("acme.freshdesk.com", "secret-1")
+    rotated = KeyVault([new, old])
+    registry = TenantRegistry(redis, rotated, namespace)
+    assert (await registry.authenticate("acme.freshdesk.com", "secret-1")).tenant_id == "acme.freshdesk.com"
+    token = rotated.rotate(rotated.encrypt("secret-1"))
+    assert KeyVault([new]).decrypt(token).get_secret_value() == "secret-1"

@@ -1,0 +1,73 @@
+"""A local OpenAI-compatible HTTP server for tests: the real `openai` client talks to it over 127.0.0.1.
+
+Chat answers are summaries built from the prompt (or scripted replies); embeddings are deterministic
+bag-of-words vectors, so similar texts get similar vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class StubState:
+    scripted: list[str] = field(default_factory=list)  # replies used first, in order
+    prompts: list[list[dict[str, str]]] = field(default_factory=list)
+    embedding_inputs: list[str] = field(default_factory=list)
+
+
+def bag_of_words(text: str, dim: int = 64) -> list[float]:
+    vec = [0.0] * dim
+    for word in re.findall(r"[a-z]+", text.lower()):
+        vec[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dim] += 1.0
+    return vec
+
+
+def _summary_from(messages: list[dict[str, str]]) -> str:
+    text = messages[-1]["content"]
+    first = text.strip().splitlines()[0][:200] if text.strip() else "empty"
+    return json.dumps({"problem": first, "cause": "stub cause", "solution": "stub solution",
+                       "result": "stub result", "language": "en", "confidence": 0.9})
+
+
+STATE = web.AppKey("state", StubState)
+
+
+async def chat(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    body = await request.json()
+    state.prompts.append(body["messages"])
+    content = state.scripted.pop(0) if state.scripted else _summary_from(body["messages"])
+    return web.json_response({
+        "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    })
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    body: dict[str, Any] = await request.json()
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    state.embedding_inputs += inputs
+    data = [{"object": "embedding", "index": i, "embedding": bag_of_words(t)} for i, t in enumerate(inputs)]
+    return web.json_response({"object": "list", "data": data, "model": body["model"],
+                              "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+
+
+async def start_stub() -> tuple[TestServer, StubState]:
+    app = web.Application()
+    state = StubState()
+    app[STATE] = state
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_post("/v1/embeddings", embeddings)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server, state

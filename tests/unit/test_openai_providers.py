@@ -1,0 +1,75 @@
+"""The OpenAI path through the real `openai` client, against a local OpenAI-compatible stub."""
+
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+
+from copilot.domain import MergedConversation, MergedDocument
+from copilot.providers.embeddings import OpenAIEmbedder
+from copilot.documents import document_text
+from copilot.providers.llm_summarizer import CHUNK_CHARS, LLMSummarizer, split_chunks
+from copilot.redact import redact
+from copilot.settings import ProviderSettings
+from tests.helpers import at
+from tests.openai_stub import StubState, start_stub
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[tuple[ProviderSettings, StubState]]:
+    server, state = await start_stub()
+    settings = ProviderSettings(OPENAI_BASE_URL=str(server.make_url("/v1")), OPENAI_API_KEY="test-key",
+                                COPILOT_EMBEDDING_DIM=64)
+    yield settings, state
+    await server.close()
+
+
+def _doc(description: str = "SSO fails for jane@example.com, call +1 415 555 0100.") -> MergedDocument:
+    conv = (MergedConversation(1, "agent", False, at(1), "The issue was caused by an expired certificate. Upload the new one."),)
+    return MergedDocument(tenant="t", ticket_id=1, subject="SSO login fails", description_text=description,
+                          status=4, priority=1, created_at=at(0), updated_at=at(1), seen_at=at(1),
+                          content_hash="c", state_hash="s", conversations=conv)
+
+
+async def test_summary_comes_from_the_model_and_personal_data_never_leaves(stub):
+    settings, state = stub
+    summary = await LLMSummarizer(settings).summarize(_doc())
+    assert summary.summarizer == "openai:gpt-4o-mini" and not summary.fallback
+    assert summary.cause == "stub cause" and summary.confidence == 0.9
+    sent = " ".join(m["content"] for m in state.prompts[0])
+    assert "jane@example.com" not in sent and "415 555 0100" not in sent and "[EMAIL]" in sent
+
+
+async def test_invalid_output_is_retried_once_with_the_error(stub):
+    settings, state = stub
+    state.scripted.append('{"problem": "only this"}')
+    summarizer = LLMSummarizer(settings)
+    summary = await summarizer.summarize(_doc())
+    assert summarizer.calls == 2 and not summary.fallback
+    assert "invalid" in state.prompts[1][-1]["content"]
+
+
+async def test_still_invalid_output_falls_back_to_the_local_summarizer(stub):
+    settings, state = stub
+    state.scripted += ["not json", "still not json"]
+    summary = await LLMSummarizer(settings).summarize(_doc())
+    assert summary.fallback and summary.summarizer == "local"
+    assert "expired certificate" in summary.cause
+
+
+async def test_long_ticket_is_summarized_in_chunks_then_merged(stub):
+    settings, state = stub
+    doc = _doc("\n\n".join(f"Paragraph {i}: " + "details " * 200 for i in range(12)))
+    summarizer = LLMSummarizer(settings)
+    await summarizer.summarize(doc)
+    chunks = len(split_chunks(redact(document_text(doc)), CHUNK_CHARS))
+    assert chunks >= 2 and summarizer.calls == chunks + 1
+    assert state.prompts[-1][-1]["content"].startswith("Merge these partial summaries")
+
+
+async def test_openai_embeddings_are_unit_vectors_in_input_order(stub):
+    settings, state = stub
+    vectors = await OpenAIEmbedder(settings).embed(["sso login saml", "billing invoice", "sso saml login"])
+    assert [round(float(np.linalg.norm(v)), 5) for v in vectors] == [1.0, 1.0, 1.0]
+    assert np.dot(vectors[0], vectors[2]) > 0.99 > np.dot(vectors[0], vectors[1])
+    assert state.embedding_inputs == ["sso login saml", "billing invoice", "sso saml login"]
