@@ -34,8 +34,7 @@ def summarize_locally(doc: MergedDocument) -> Summary:
     agent_sentences = [s for text in agent for s in sentences(text)]
     problem = " ".join([doc.subject.rstrip(".") + "."] + sentences(doc.description_text)[:2])
     cause = _first(agent_sentences, _CAUSE)
-    solution_sentences = [s for s in reversed(agent_sentences) if _SOLUTION.search(s) and s != cause]
-    solution = solution_sentences[0] if solution_sentences else ""
+    solution = _solution(agent_sentences, cause)
     confirmed = any(_CONFIRM.search(t) for t in customer[1:][-1:])
     result = _result(doc.status, confirmed, bool(solution))
     return Summary(
@@ -43,6 +42,12 @@ def summarize_locally(doc: MergedDocument) -> Summary:
         solution=_clip(solution) or "No solution recorded yet.", result=result, language=_language(doc),
         confidence=round(0.3 + 0.2 * bool(cause) + 0.3 * bool(solution) + 0.2 * confirmed, 2), summarizer="local",
     )
+
+
+def _solution(agent_sentences: list[str], cause: str) -> str:
+    """The agents' latest sentence with a fix cue; else their latest statement (a final reply usually is the fix)."""
+    candidates = [s for s in reversed(agent_sentences) if s != cause and not s.endswith("?")]
+    return next((s for s in candidates if _SOLUTION.search(s)), candidates[0] if candidates else "")
 
 
 def _result(status: int, confirmed: bool, has_solution: bool) -> str:

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
 from copilot.settings import Settings
 from copilot.status import pipeline_status
-from tests.e2e.harness import Processes, http
+from tests.e2e.harness import Processes, answering, http
 from tests.helpers import free_port, wait_for
 
 PIPELINE_DEADLINE = 180.0
@@ -111,7 +111,7 @@ def pipeline(services: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
     pipe = Pipeline(f"http://127.0.0.1:{api_port}", tenants[0], tenants[1], procs,
                     {k: v for k, v in env.items() if k.startswith("COPILOT_")})
     try:
-        wait_for(lambda: http("GET", f"{pipe.api}/health")[0] == 200 if procs.alive("api") else _died(procs),
+        wait_for(lambda: answering(f"{pipe.api}/health") if procs.alive("api") else _died(procs),
                  PIPELINE_DEADLINE, what="the API to answer")
         wait_for(lambda: pipe.caught_up() or _check_alive(procs), PIPELINE_DEADLINE, interval=1.0,
                  what="both tenants to be fully indexed")

@@ -65,3 +65,11 @@ def http(method: str, url: str, headers: dict[str, str] | None = None, body: Any
     except urllib.error.HTTPError as exc:
         payload, status = exc.read(), exc.code
     return status, json.loads(payload) if payload else None
+
+
+def answering(url: str) -> bool:
+    """True once an HTTP server answers at url (connection refused while it starts is not an error)."""
+    try:
+        return http("GET", url)[0] == 200
+    except urllib.error.URLError:
+        return False

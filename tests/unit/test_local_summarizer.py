@@ -36,3 +36,12 @@ def test_open_ticket_without_replies_says_so_and_invents_nothing():
 
 def test_korean_ticket_is_tagged_korean():
     assert summarize_locally(_doc([], description="로그인이 안 됩니다")).language == "ko"
+
+
+def test_solution_without_a_cue_word_is_the_agents_latest_statement():
+    summary = summarize_locally(_doc([
+        ("agent", "Could you send the logs?"),
+        ("agent", "We found the cause: two integrations share the limit. Spread the sync over the hour."),
+    ], status=2))
+    assert summary.solution == "Spread the sync over the hour."
+    assert summary.cause.startswith("two integrations share the limit")
