@@ -37,6 +37,8 @@ run: system venv
 	$(RUN) -m copilot run --demo
 
 test: system venv
+	$(RUN) -m ruff check .
+	$(RUN) -m mypy
 	$(RUN) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: venv

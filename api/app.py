@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from api.auth import tenant_auth
 from api.errors import json_errors
 from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS
-from api.routes.health import health, metrics
+from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
 from api.routes.query import query
 from copilot.index import CopilotIndex
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([_redis, _search])
     app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/init/{ticket_id}", init_ticket)
     app.router.add_post("/query", query)

@@ -8,7 +8,7 @@ from api.errors import Handler, error_response
 from api.keys import REGISTRY, TENANT
 from copilot.errors import TenantError
 
-PUBLIC_PATHS = frozenset({"/health", "/metrics"})
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 @web.middleware

@@ -11,7 +11,7 @@ from copilot.tenants import Tenant, TenantRegistry
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 REGISTRY = web.AppKey("registry", TenantRegistry)
-EMBEDDER = web.AppKey("embedder", Embedder)  # type: ignore[type-abstract]
+EMBEDDER = web.AppKey("embedder", Embedder)
 INDEX = web.AppKey("index", CopilotIndex)
 TENANT = "tenant"  # request-scoped: set by the auth middleware
 

@@ -31,7 +31,7 @@ class KafkaPublisher:
             "linger.ms": 5, "compression.type": "lz4", "message.timeout.ms": 120_000,
         })
 
-    async def publish(self, messages: Sequence[OutgoingMessage], timeout: float = 60.0) -> None:
+    async def publish(self, messages: Sequence[OutgoingMessage], ack_seconds: float = 60.0) -> None:
         """Produce all, then wait for every acknowledgement; raises PublishError if any failed."""
         errors: list[str] = []
 
@@ -46,7 +46,7 @@ class KafkaPublisher:
                     break
                 except BufferError:
                     await asyncio.to_thread(self._producer.poll, 0.1)
-        remaining = await asyncio.to_thread(self._producer.flush, timeout)
+        remaining = await asyncio.to_thread(self._producer.flush, ack_seconds)
         if remaining or errors:
             raise PublishError(f"{remaining} unacknowledged, {len(errors)} failed: {errors[:3]}")
 

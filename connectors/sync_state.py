@@ -28,6 +28,7 @@ def _from_ms(value: int) -> datetime:
 
 class SyncState:
     def __init__(self, redis: Redis, namespace: str, tenant: str) -> None:
+        """`redis` must be created with decode_responses=True."""
         self._redis = redis
         base = f"{namespace}:sync:{tenant}"
         self._cursor = f"{base}:cursor"
@@ -42,7 +43,7 @@ class SyncState:
         if not tickets:
             return []
         stored = await self._redis.hmget(self._published, [str(t.ticket_id) for t in tickets])
-        return [t for t, raw in zip(tickets, stored, strict=True) if not _settled(t, raw)]
+        return [t for t, raw in zip(tickets, stored, strict=True) if not _settled(t, _str(raw))]
 
     async def commit(self, published: Iterable[TicketEvent], cursor: datetime) -> None:
         """Record what the broker acknowledged and move the cursor, atomically."""
@@ -57,12 +58,12 @@ class SyncState:
         await self._redis.hset(self._cursor, mapping={"last_poll_ms": _ms(datetime.now(UTC)), "error": error or ""})
 
     async def kb_hashes(self) -> dict[str, str]:
-        return await self._redis.hgetall(self._kb)  # type: ignore[no-any-return]
+        return {_str(k) or "": _str(v) or "" for k, v in (await self._redis.hgetall(self._kb)).items()}
 
     async def commit_kb(self, changed: dict[str, str], removed: Iterable[str]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            if changed:
-                pipe.hset(self._kb, mapping=changed)
+            for article_id, content_hash in changed.items():
+                pipe.hset(self._kb, article_id, content_hash)
             for article_id in removed:
                 pipe.hdel(self._kb, article_id)
             pipe.hset(self._cursor, "kb_polled_ms", _ms(datetime.now(UTC)))
@@ -77,9 +78,9 @@ class SyncState:
         return {
             "tickets_seen": await self._redis.hlen(self._published),
             "articles_seen": await self._redis.hlen(self._kb),
-            "cursor": _iso(cursor.get("updated_since_ms")),
-            "last_poll": _iso(cursor.get("last_poll_ms")),
-            "last_success": _iso(cursor.get("last_success_ms")),
+            "cursor": _iso(_str(cursor.get("updated_since_ms"))),
+            "last_poll": _iso(_str(cursor.get("last_poll_ms"))),
+            "last_success": _iso(_str(cursor.get("last_success_ms"))),
             "last_error": cursor.get("error") or None,
         }
 
@@ -92,6 +93,10 @@ def _settled(ticket: TicketEvent, stored: str | None) -> bool:
     if current != updated_ms:
         return current < updated_ms
     return seen_ms >= _ms(ticket.updated_at + timedelta(seconds=1) + SETTLE)
+
+
+def _str(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _iso(ms: str | None) -> str | None:

@@ -53,16 +53,19 @@ class CopilotIndex:
     # -- schema -------------------------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create this version's collections and point the aliases at them if no alias exists yet."""
-        for alias, build in ((self.tickets_alias, self._ticket_schema), (self.articles_alias, self._article_schema)):
-            name = f"{alias}_{self.version}"
-            if not self.client.has_collection(name):
-                schema, index = build()
-                _tolerate_race(lambda: self.client.create_collection(
-                    name, schema=schema, index_params=index, num_partitions=NUM_PARTITIONS),
-                    lambda: self.client.has_collection(name))
-            if alias not in self.client.list_aliases().get("aliases", []):
-                _tolerate_race(lambda: self.client.create_alias(collection_name=name, alias=alias),
-                               lambda: alias in self.client.list_aliases().get("aliases", []))
+        self._ensure_one(self.tickets_alias, self._ticket_schema)
+        self._ensure_one(self.articles_alias, self._article_schema)
+
+    def _ensure_one(self, alias: str, build: Callable[[], tuple[Any, Any]]) -> None:
+        name = f"{alias}_{self.version}"
+        if not self.client.has_collection(name):
+            schema, index = build()
+            _tolerate_race(lambda: self.client.create_collection(
+                name, schema=schema, index_params=index, num_partitions=NUM_PARTITIONS),
+                lambda: self.client.has_collection(name))
+        if alias not in self.client.list_aliases().get("aliases", []):
+            _tolerate_race(lambda: self.client.create_alias(collection_name=name, alias=alias),
+                           lambda: alias in self.client.list_aliases().get("aliases", []))
 
     def _base_schema(self, id_field: str) -> Any:
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)

@@ -29,7 +29,7 @@ def deserialize(cls: type[T], data: bytes) -> T:
     """Raises SerializationError for bytes that are not a valid message of that contract."""
     record, build = _CONTRACTS[cls]
     try:
-        return build(default_codec().decode(record, data))  # type: ignore[no-any-return]
+        return build(default_codec().decode(record, data))
     except TypeError as exc:
         from copilot.errors import SerializationError
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -82,7 +81,7 @@ class FreshdeskClient:
         if self._session:
             await self._session.close()
 
-    async def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> tuple[Any, aiohttp.typedefs.LooseHeaders]:
+    async def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> tuple[Any, Any]:
         """GET with retries. Returns (json body, headers); raises FreshdeskHTTPError on a 4xx."""
         url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}/api/v2{path_or_url}"
         retrying = AsyncRetrying(
@@ -108,7 +107,7 @@ class FreshdeskClient:
                 if resp.status >= 400:
                     raise FreshdeskHTTPError(resp.status, body)
                 return body, resp.headers
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
             raise RetryableError(f"transport error: {exc!r}") from exc
 
     def _observe(self, resp: aiohttp.ClientResponse) -> None:
@@ -124,7 +123,7 @@ class FreshdeskClient:
         while url:
             body, headers = await self.get(url, query)
             yield list(body or [])
-            url, query = _next_link(headers.get("Link", "")), None  # type: ignore[union-attr]
+            url, query = _next_link(headers.get("Link", "")), None
 
     async def tickets_updated_since(self, since: str) -> AsyncIterator[list[dict[str, Any]]]:
         params = {"updated_since": since, "order_by": "updated_at", "order_type": "asc", "include": "description"}
@@ -138,7 +137,7 @@ class FreshdeskClient:
             if exc.status == 404:
                 return None
             raise
-        return body  # type: ignore[no-any-return]
+        return body
 
     async def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = []

@@ -49,7 +49,7 @@ class LocalEmbedder:
             return []
         async with self._lock:  # one encode at a time: torch already uses every core
             vectors = await asyncio.to_thread(self.encode, texts)
-        return vectors.tolist()  # type: ignore[no-any-return]
+        return vectors.tolist()
 
 
 class OpenAIEmbedder:
@@ -73,7 +73,7 @@ class OpenAIEmbedder:
 def _unit(vector: list[float]) -> list[float]:
     arr = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(arr)) or 1.0
-    return (arr / norm).tolist()  # type: ignore[no-any-return]
+    return (arr / norm).tolist()
 
 
 def create_embedder(settings: ProviderSettings) -> Embedder:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from openai import AsyncOpenAI, OpenAIError
 from pydantic import BaseModel, Field, ValidationError
@@ -71,11 +72,11 @@ class LLMSummarizer:
                          {"role": "user", "content": f"That JSON is invalid: {exc.errors()[:3]}. Answer again."}]
             return SummaryModel.model_validate_json(await self._complete(messages))
 
-    async def _complete(self, messages: list[dict[str, str]]) -> str:
+    async def _complete(self, messages: list[Any]) -> str:
         async with self._slots:
             self.calls += 1
             response = await self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=0,  # type: ignore[arg-type]
+                model=self.model, messages=messages, temperature=0,
                 response_format={"type": "json_object"},
             )
         return response.choices[0].message.content or ""

@@ -20,7 +20,8 @@ def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -
 
     @app.agent(topics.articles, name="articles")
     async def articles(stream: StreamT) -> None:
-        async for events in stream.take_events(w.index_batch_size, within=w.index_batch_seconds):
+        async for events in stream.take_events(  # type: ignore[attr-defined]  # on Stream, missing from StreamT
+                w.index_batch_size, within=w.index_batch_seconds):
             await process_batch(events, ArticleEvent, lambda a: a.key, write, topics.dead_letters, "articles")
 
 

@@ -11,7 +11,14 @@ from copilot.domain import ConversationEvent, TicketEvent
 from copilot.metrics import DOCUMENTS
 from copilot.wire import deserialize, serialize
 from streams.deadletter import or_dead_letter
-from streams.merging import JoinState, apply_conversation, apply_ticket, decode_state, encode_state, merged_document
+from streams.merging import (
+    JoinState,
+    apply_conversation,
+    apply_ticket,
+    decode_state,
+    encode_state,
+    merged_document,
+)
 from streams.resources import WorkerResources
 from streams.tables import StreamTables
 from streams.topics import StreamTopics

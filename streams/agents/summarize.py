@@ -27,7 +27,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             await or_dead_letter(topics.dead_letters, "summarize", event, handle)
 
 
-async def _summary(doc: MergedDocument, key: bytes, tables: StreamTables, resources: WorkerResources) -> Summary:
+async def _summary(doc: MergedDocument, key: object, tables: StreamTables, resources: WorkerResources) -> Summary:
     cached = tables.summaries.get(key)
     if cached and cached["content_hash"] == doc.content_hash:
         return Summary(**cached["summary"])

@@ -56,7 +56,7 @@ class Processes:
 def http(method: str, url: str, headers: dict[str, str] | None = None, body: Any = None,
          raw: bytes | None = None) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(url, data=data, method=method,
+    request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - http://127.0.0.1 only
                                      headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - 127.0.0.1 only

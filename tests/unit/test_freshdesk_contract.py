@@ -9,7 +9,10 @@ from aiohttp.test_utils import TestServer
 
 from connectors.freshdesk.adapter import FreshdeskAdapter, article_event, conversation_event, ticket_event
 from connectors.freshdesk.client import (
-    FreshdeskClient, FreshdeskHTTPError, RetryableError, RetryAfterOrBackoff,
+    FreshdeskClient,
+    FreshdeskHTTPError,
+    RetryableError,
+    RetryAfterOrBackoff,
 )
 from connectors.freshdesk.simulator.account import SimulatedAccount
 from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app

@@ -1,7 +1,12 @@
 from dataclasses import replace
 
 from streams.merging import (
-    JoinState, apply_conversation, apply_ticket, decode_state, encode_state, merged_document,
+    JoinState,
+    apply_conversation,
+    apply_ticket,
+    decode_state,
+    encode_state,
+    merged_document,
 )
 from tests.helpers import conversation, ticket
 

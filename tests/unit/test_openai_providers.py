@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pytest
 
+from copilot.documents import document_text
 from copilot.domain import MergedConversation, MergedDocument
 from copilot.providers.embeddings import OpenAIEmbedder
-from copilot.documents import document_text
 from copilot.providers.llm_summarizer import CHUNK_CHARS, LLMSummarizer, split_chunks
 from copilot.redact import redact
 from copilot.settings import ProviderSettings
@@ -25,7 +25,8 @@ async def stub() -> AsyncIterator[tuple[ProviderSettings, StubState]]:
 
 
 def _doc(description: str = "SSO fails for jane@example.com, call +1 415 555 0100.") -> MergedDocument:
-    conv = (MergedConversation(1, "agent", False, at(1), "The issue was caused by an expired certificate. Upload the new one."),)
+    reply = "The issue was caused by an expired certificate. Upload the new one."
+    conv = (MergedConversation(1, "agent", False, at(1), reply),)
     return MergedDocument(tenant="t", ticket_id=1, subject="SSO login fails", description_text=description,
                           status=4, priority=1, created_at=at(0), updated_at=at(1), seen_at=at(1),
                           content_hash="c", state_hash="s", conversations=conv)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -128,7 +128,7 @@ CONFIRMATIONS = ("That fixed it, thank you!", "Confirmed, it works again.", "All
 def generate_tickets(count: int = 120, seed: int = 7, now: datetime | None = None) -> list[dict[str, Any]]:
     """Tickets spread over the last 60 days; older ones resolved or closed, the newest few still open."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    end = (now or datetime(2026, 1, 1)).replace(microsecond=0)
+    end = (now or datetime(2026, 1, 1, tzinfo=UTC)).replace(microsecond=0)
     tickets = []
     for tid in range(1, count + 1):
         area = AREAS[(tid - 1) % len(AREAS)] if tid <= len(AREAS) * 2 else rng.choice(AREAS)
