@@ -1,4 +1,4 @@
-"""The client, adapter and simulator against Freshdesk's real response samples (../shared/freshdesk)."""
+"""The client, adapter and simulator against Freshdesk's real response samples (tests/fixtures/freshdesk)."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -18,10 +18,9 @@ from connectors.freshdesk.simulator.account import SimulatedAccount
 from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app
 from connectors.freshdesk.timefmt import format_ts
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "freshdesk" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "freshdesk"  # copies of ../shared/freshdesk/samples
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 FAST = RetryAfterOrBackoff(initial=0.01, maximum=0.05)
-pytestmark = pytest.mark.skipif(not SAMPLES.exists(), reason="shared/freshdesk samples not present")
 
 
 def sample(name: str):
