@@ -180,6 +180,10 @@ def worker() -> None:
 
     settings = Settings()
     ensure_topics(settings.kafka)
+    if settings.worker.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker.metrics_port, addr=settings.worker.metrics_host)
     level = os.environ.get("COPILOT_LOG_LEVEL", "INFO").lower()
     Worker(create_app(settings), loglevel=level, redirect_stdouts=False).execute_from_commandline()
 
@@ -252,6 +256,33 @@ def status(as_json: bool) -> None:
         click.echo(f"{tenant_id}: seen {t['tickets_seen']}, merged {t['documents_merged']}, "
                    f"indexed {t['documents_indexed']}, cursor {t['cursor']}, last poll {t['last_poll']}")
     click.echo(f"consumer lag: {report['total_lag']}")
+
+
+@main.group()
+def dlq() -> None:
+    """The dead-letter topic: what failed, where, and why; re-drive it once the cause is fixed."""
+
+
+@dlq.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def dlq_list(as_json: bool) -> None:
+    from copilot.deadletters import read_dead_letters
+
+    for entry in read_dead_letters(Settings().kafka):
+        row = {"dlq_offset": entry.offset, "stage": entry.letter.stage, "source": entry.source,
+               "error": entry.letter.error, "failed_at": entry.letter.failed_at.isoformat(),
+               "key": (entry.letter.key or b"").decode(errors="replace")}
+        click.echo(json.dumps(row) if as_json else "  ".join(str(v) for v in row.values()))
+
+
+@dlq.command("replay")
+@click.option("--stage", default=None, help="only letters of this stage")
+def dlq_replay(stage: str | None) -> None:
+    """Publish each dead letter's original message to its source topic again (each letter at most once)."""
+    from copilot.deadletters import replay_dead_letters
+
+    replayed = asyncio.run(replay_dead_letters(Settings(), stage))
+    click.echo(f"replayed {replayed} message(s)")
 
 
 @main.command()

@@ -100,6 +100,10 @@ class ApiSettings(_Base):
 class WorkerSettings(_Base):
     index_batch_size: int = Field(64, alias="COPILOT_INDEX_BATCH", ge=1)
     index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
+    session_timeout_seconds: float = Field(30.0, alias="COPILOT_KAFKA_SESSION_TIMEOUT", ge=6,
+                                           description="how long a dead worker holds its partitions")
+    metrics_host: str = Field("127.0.0.1", alias="COPILOT_METRICS_HOST")
+    metrics_port: int = Field(0, alias="COPILOT_METRICS_PORT", ge=0, description="0 disables /metrics")
 
 
 class Settings:

@@ -27,6 +27,8 @@ def create_app(settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
+        broker_session_timeout=settings.worker.session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.worker.session_timeout_seconds / 3),
         producer_partitioner=None,
     )
     topics = declare_topics(app, TopicNames(k.namespace))

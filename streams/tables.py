@@ -16,8 +16,8 @@ class StreamTables:
 
 def declare_tables(app: faust.App, partitions: int) -> StreamTables:
     return StreamTables(
-        join_state=app.Table("join-state", default=None, partitions=partitions,
-                             schema=faust.Schema(key_serializer="raw", value_serializer="raw")),
-        summaries=app.Table("summary-cache", default=None, partitions=partitions,
-                            schema=faust.Schema(key_serializer="raw", value_serializer="json")),
+        # Faust derives the changelog serializers from key_type/value_type (bytes -> raw, otherwise JSON);
+        # a `schema=` alone is not used when the changelog is read back on recovery.
+        join_state=app.Table("join-state", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
+        summaries=app.Table("summary-cache", default=None, partitions=partitions, key_type=bytes),
     )

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
 from copilot.settings import Settings
 from copilot.status import pipeline_status
-from tests.e2e.harness import Processes, answering, http
+from tests.e2e.harness import Processes, answering, http, http_text
 from tests.helpers import free_port, wait_for
 
 PIPELINE_DEADLINE = 180.0
@@ -48,6 +48,12 @@ class Pipeline:
     bravo: Tenant
     procs: Processes
     settings_env: dict[str, str]
+
+    def metric(self, name: str, labels: str) -> float:
+        """A sample from the worker's Prometheus endpoint (0 when the series does not exist yet)."""
+        _, text = http_text(f"http://127.0.0.1:{self.settings_env['COPILOT_METRICS_PORT']}/metrics")
+        prefix = f"{name}{{{labels}}} "
+        return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
 
     def status(self) -> dict[str, Any]:
         return asyncio.run(_status(self.settings_env))
@@ -93,6 +99,7 @@ def pipeline(services: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         "COPILOT_KAFKA_PARTITIONS": "2", "COPILOT_POLL_INTERVAL": "0.5", "COPILOT_KB_INTERVAL": "2",
         "COPILOT_API_PORT": str(api_port), "COPILOT_INDEX_BATCH_SECONDS": "0.1",
         "COPILOT_SUMMARIZER": "local", "COPILOT_EMBEDDER": "local", "HF_HUB_OFFLINE": "1",
+        "COPILOT_METRICS_PORT": str(free_port()), "COPILOT_KAFKA_SESSION_TIMEOUT": "6",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     procs = Processes(env, work)

@@ -23,7 +23,7 @@ class Processes:
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, *args: str, extra_env: dict[str, str] | None = None) -> None:
-        log = (self.logs / f"{name}.log").open("wb")
+        log = (self.logs / f"{name}.log").open("ab")  # a restarted process appends
         self.running[name] = subprocess.Popen(
             [sys.executable, "-m", "copilot", *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             env={**self.env, **(extra_env or {})}, start_new_session=True)
@@ -73,3 +73,8 @@ def answering(url: str) -> bool:
         return http("GET", url)[0] == 200
     except urllib.error.URLError:
         return False
+
+
+def http_text(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - http://127.0.0.1 only
+        return resp.status, resp.read().decode()

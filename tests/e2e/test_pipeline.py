@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from confluent_kafka import Producer
+from redis import Redis
 
 from copilot.domain import DeadLetter
 from copilot.topics import TopicNames
@@ -117,3 +120,23 @@ def test_a_poison_message_is_dead_lettered_and_processing_continues(pipeline: Pi
     letter = letters[0]
     assert letter.stage == "merge" and letter.source_topic == names.tickets and letter.key == key
     assert letter.value == b"\x00garbage that is not avro" and "SerializationError" in letter.error
+
+    listed = [json.loads(line) for line in pipeline.procs.run("dlq", "list", "--json").splitlines()]
+    assert [(e["stage"], e["key"]) for e in listed] == [("merge", key.decode())]
+    # Re-driving a still-bad message dead-letters it again as a new letter; each letter is replayed once.
+    for replays, letters_after in ((1, 2), (1, 3)):
+        assert f"replayed {replays} message(s)" in pipeline.procs.run("dlq", "replay")
+        wait_for(lambda n=letters_after: len(read_topic(env["COPILOT_KAFKA_BOOTSTRAP"], names.dead_letters)) == n,
+                 DEADLINE, what="the replayed message to be dead-lettered again")
+
+
+def test_unchanged_content_published_again_causes_no_new_summary(pipeline: Pipeline):
+    calls_before = pipeline.metric("copilot_llm_calls_total", 'summarizer="local"')
+    assert calls_before >= len(pipeline.acme.tickets)
+    ns, tenant = pipeline.settings_env["COPILOT_NAMESPACE"], pipeline.bravo.domain
+    redis = Redis.from_url(pipeline.settings_env["COPILOT_REDIS_URL"])
+    redis.delete(f"{ns}:sync:{tenant}:cursor", f"{ns}:sync:{tenant}:published")  # the poller forgets bravo
+    wait_for(lambda: pipeline.status()["tenants"][tenant]["tickets_seen"] == len(pipeline.bravo.tickets)
+             and pipeline.status()["total_lag"] == 0, DEADLINE, what="bravo re-published and consumed")
+    assert pipeline.metric("copilot_llm_calls_total", 'summarizer="local"') == calls_before
+    assert pipeline.metric("copilot_documents_total", 'outcome="emitted",stage="merge"') >= calls_before
