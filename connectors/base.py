@@ -17,8 +17,11 @@ class PlatformAdapter(ABC):
     platform: str
 
     @abstractmethod
-    def changed_tickets(self, since: datetime) -> AsyncIterator[list[TicketEvent]]:
-        """Pages of tickets changed at or after `since`, oldest change first (conversation ids not yet set)."""
+    def changed_tickets(self, since: datetime, feed: str | None = None) -> AsyncIterator[list[TicketEvent]]:
+        """Pages of tickets changed at or after `since`, oldest change first (conversation ids not yet set).
+
+        `feed` None is live tickets; "deleted" and "spam" list tickets removed from view, which leave the index.
+        """
 
     @abstractmethod
     async def fetch_ticket(self, ticket_id: int) -> TicketEvent | None:

@@ -41,17 +41,19 @@ class TenantPoller:
         self._limit = asyncio.Semaphore(concurrency)
 
     async def sync_tickets(self) -> PollResult:
+        """Live tickets, then the deleted and spam feeds (their tickets leave the index)."""
         result = PollResult()
-        async for page in self.adapter.changed_tickets(await self.state.cursor()):
-            if not page:
-                continue
-            fresh = await self.state.unpublished(page)
-            messages, tickets = await self._page_messages(fresh)
-            if messages:
-                await self.publisher.publish(messages)
-            await self.state.commit(tickets, cursor=max(t.updated_at for t in page))
-            result.tickets += len(tickets)
-            result.conversations += len(messages) - len(tickets)
+        for feed in (None, "deleted", "spam"):
+            async for page in self.adapter.changed_tickets(await self.state.cursor(feed), feed):
+                if not page:
+                    continue
+                fresh = await self.state.unpublished(page)
+                messages, tickets = await self._page_messages(fresh)
+                if messages:
+                    await self.publisher.publish(messages)
+                await self.state.commit(tickets, cursor=max(t.updated_at for t in page), feed=feed)
+                result.tickets += len(tickets)
+                result.conversations += len(messages) - len(tickets)
         return result
 
     async def _page_messages(self, tickets: list[TicketEvent]) -> tuple[list[OutgoingMessage], list[TicketEvent]]:
@@ -65,6 +67,8 @@ class TenantPoller:
         return messages, complete
 
     async def _with_conversations(self, ticket: TicketEvent) -> tuple[TicketEvent, list]:
+        if ticket.deleted or ticket.spam:
+            return ticket, []  # leaving the index: its conversations are not needed (a restore re-fetches them)
         async with self._limit:
             conversations = await self.adapter.fetch_conversations(ticket.ticket_id)
         ids = tuple(c.conversation_id for c in conversations)

@@ -31,12 +31,16 @@ class SyncState:
         """`redis` must be created with decode_responses=True."""
         self._redis = redis
         base = f"{namespace}:sync:{tenant}"
-        self._cursor = f"{base}:cursor"
+        self._cursor = f"{base}:cursor"  # live tickets' cursor, poll times and the KB poll time
+        self._feeds = f"{base}:feeds"  # cursors of the deleted and spam feeds
         self._published = f"{base}:published"
         self._kb = f"{base}:kb"
 
-    async def cursor(self) -> datetime:
-        raw = await self._redis.hget(self._cursor, "updated_since_ms")
+    async def cursor(self, feed: str | None = None) -> datetime:
+        if feed:
+            raw = await self._redis.hget(self._feeds, feed)
+        else:
+            raw = await self._redis.hget(self._cursor, "updated_since_ms")
         return _from_ms(int(raw)) if raw else EPOCH
 
     async def unpublished(self, tickets: list[TicketEvent]) -> list[TicketEvent]:
@@ -45,13 +49,16 @@ class SyncState:
         stored = await self._redis.hmget(self._published, [str(t.ticket_id) for t in tickets])
         return [t for t, raw in zip(tickets, stored, strict=True) if not _settled(t, _str(raw))]
 
-    async def commit(self, published: Iterable[TicketEvent], cursor: datetime) -> None:
-        """Record what the broker acknowledged and move the cursor, atomically."""
+    async def commit(self, published: Iterable[TicketEvent], cursor: datetime, feed: str | None = None) -> None:
+        """Record what the broker acknowledged and move the feed's cursor, atomically."""
         async with self._redis.pipeline(transaction=True) as pipe:
             for t in published:
                 pipe.hset(self._published, str(t.ticket_id), f"{_ms(t.updated_at)}:{_ms(t.seen_at)}")
-            pipe.hset(self._cursor, mapping={"updated_since_ms": _ms(cursor),
-                                             "last_success_ms": _ms(datetime.now(UTC))})
+            if feed:
+                pipe.hset(self._feeds, feed, _ms(cursor))
+            else:
+                pipe.hset(self._cursor, mapping={"updated_since_ms": _ms(cursor),
+                                                 "last_success_ms": _ms(datetime.now(UTC))})
             await pipe.execute()
 
     async def record_poll(self, error: str | None) -> None:

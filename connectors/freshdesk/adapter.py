@@ -20,8 +20,8 @@ class FreshdeskAdapter(PlatformAdapter):
         self.client = client
         self._clock = clock
 
-    async def changed_tickets(self, since: datetime) -> AsyncIterator[list[TicketEvent]]:
-        async for page in self.client.tickets_updated_since(format_ts(since)):
+    async def changed_tickets(self, since: datetime, feed: str | None = None) -> AsyncIterator[list[TicketEvent]]:
+        async for page in self.client.tickets_updated_since(format_ts(since), feed):
             seen = self._clock()
             yield [ticket_event(self.tenant, raw, seen) for raw in page]
 

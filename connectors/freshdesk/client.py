@@ -125,10 +125,30 @@ class FreshdeskClient:
             yield list(body or [])
             url, query = _next_link(headers.get("Link", "")), None
 
-    async def tickets_updated_since(self, since: str) -> AsyncIterator[list[dict[str, Any]]]:
-        params = {"updated_since": since, "order_by": "updated_at", "order_type": "asc", "include": "description"}
-        async for page in self.pages("/tickets", params):
-            yield page
+    async def tickets_updated_since(self, since: str, feed: str | None = None
+                                    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of tickets changed at or after `since`, oldest first, across Freshdesk's 300-page cap.
+
+        When a window reaches the cap, a new window starts at the last `updated_at` seen (inclusive, so
+        the overlap repeats tickets; the caller absorbs them). If a whole window sat in one second, the
+        next window starts one second later, since restarting there could never make progress.
+        """
+        while True:
+            params = {"updated_since": since, "order_by": "updated_at", "order_type": "asc",
+                      "include": "description"}
+            if feed:
+                params["filter"] = feed
+            last = since
+            try:
+                async for page in self.pages("/tickets", params):
+                    if page:
+                        last = page[-1]["updated_at"]
+                    yield page
+                return
+            except FreshdeskHTTPError as exc:
+                if not _is_page_cap(exc):
+                    raise
+            since = last if last != since else _next_second(since)
 
     async def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         try:
@@ -155,6 +175,20 @@ class FreshdeskClient:
                 async for page in self.pages(f"/solutions/folders/{folder['id']}/articles", {}):
                     articles.extend({**a, "category_id": a.get("category_id", category["id"])} for a in page)
         return articles
+
+
+def _is_page_cap(exc: FreshdeskHTTPError) -> bool:
+    errors = exc.body.get("errors", []) if exc.status == 400 and isinstance(exc.body, dict) else []
+    return any(e.get("field") == "page" for e in errors)
+
+
+def _next_second(stamp: str) -> str:
+    from datetime import timedelta
+
+    from connectors.freshdesk.timefmt import format_ts, parse
+
+    log.warning("more than a whole window of tickets changed at %s; continuing one second later", stamp)
+    return format_ts(parse(stamp) + timedelta(seconds=1))
 
 
 def _next_link(header: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from copilot.errors import StackError
 from copilot.settings import StackSettings
@@ -25,10 +26,11 @@ class MilvusLiteServer:
             return
         if port_open(self.settings.milvus_port):
             raise StackError(f"port {self.settings.milvus_port} is taken by another process; set COPILOT_MILVUS_PORT")
+        project_root = str(Path(__file__).resolve().parents[2])
         self.process.start([
-            sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(self.home / "db"),
+            sys.executable, "-m", "copilot.stack.milvus_server", "--data-dir", str(self.home / "db"),
             "--host", "127.0.0.1", "--port", str(self.settings.milvus_port),
-        ])
+        ], env={"PYTHONPATH": project_root})
         require_ready(self.process, self.healthy, timeout)
 
     def healthy(self) -> bool:

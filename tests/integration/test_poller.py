@@ -10,7 +10,8 @@ from connectors.freshdesk.adapter import FreshdeskAdapter
 from connectors.freshdesk.client import FreshdeskClient, RetryAfterOrBackoff
 from connectors.freshdesk.simulator.account import SimulatedAccount
 from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
-from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app
+from connectors.freshdesk.simulator.server import SIMULATOR, SimulatorConfig, create_simulator_app
+from connectors.freshdesk.timefmt import format_ts
 from connectors.poller import TenantPoller
 from connectors.publisher import KafkaPublisher
 from connectors.sync_state import SyncState
@@ -103,3 +104,66 @@ async def test_knowledge_base_changes_and_deletions_are_published_once(rig):
     events = [deserialize(ArticleEvent, v) for _, v in read_all(bootstrap, names.articles)]
     assert [e.deleted for e in events if e.article_id == 1002] == [False, True]
     assert [e.description_text.endswith("Updated.") for e in events if e.article_id == 1001] == [False, True]
+
+
+@pytest.fixture
+async def capped(services, namespace):
+    """An account of 1,000 tickets with a 150-ticket same-second burst, served with a 3-page cap."""
+    kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
+                          COPILOT_KAFKA_PARTITIONS=2)
+    ensure_topics(kafka)
+    clock = Clock(datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC))
+    tickets = generate_tickets(1000, seed=2, now=clock.now - timedelta(days=1))
+    burst = format_ts(clock.now - timedelta(hours=3))
+    for t in tickets[400:550]:
+        t["updated_at"] = burst
+    tickets.sort(key=lambda t: t["updated_at"])
+    account = SimulatedAccount(clock=clock)
+    account.load_tickets(tickets)
+    config = SimulatorConfig(TENANT, "k", rate_limit_per_minute=100_000, max_page=3)
+    server = TestServer(create_simulator_app(account, config))
+    await server.start_server()
+    redis = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
+    publisher = KafkaPublisher(kafka.bootstrap_servers)
+    async with FreshdeskClient(str(server.make_url("")), "k", backoff=RetryAfterOrBackoff(0.01, 0.05)) as client:
+        names = TopicNames(namespace)
+        poller = TenantPoller(TENANT, FreshdeskAdapter(TENANT, client, clock=clock), publisher,
+                              SyncState(redis, namespace, TENANT), names)
+        yield poller, account, clock, names, kafka.bootstrap_servers, server.app[SIMULATOR]
+    publisher.close()
+    await redis.aclose()
+    await server.close()
+
+
+async def test_page_cap_and_same_second_burst_sync_completely_and_cheaply(capped):
+    poller, account, _, names, bootstrap, simulator = capped
+    result = await poller.sync_tickets()
+    keys = [k for k, _ in read_all(bootstrap, names.tickets)]
+    assert result.tickets == 1000 and len(keys) == len(set(keys)) == 1000  # each ticket published once
+    conversations = {deserialize(ConversationEvent, v).conversation_id
+                     for _, v in read_all(bootstrap, names.conversations)}
+    assert conversations == {c["id"] for cs in account.conversations.values() for c in cs}
+    # one list call per 100 tickets, window restarts, the deleted and spam feeds, one conversations call each
+    assert simulator.calls / 1000 <= 1.05, simulator.calls
+
+
+async def test_deleted_tickets_leave_and_restored_ones_come_back(rig):
+    poller, account, clock, names, bootstrap = rig
+    clock.now += timedelta(seconds=10)
+    await poller.sync_tickets()
+    clock.now += timedelta(seconds=10)
+    account.set_deleted(5, True)
+    account.tickets[6]["spam"] = True
+    account.tickets[6]["updated_at"] = format_ts(clock.now)
+    clock.now += timedelta(seconds=10)
+    assert (await poller.sync_tickets()).tickets == 2
+    clock.now += timedelta(seconds=10)
+    account.set_deleted(5, False)
+    clock.now += timedelta(seconds=10)
+    assert (await poller.sync_tickets()).tickets == 1
+
+    def states(ticket_id: int) -> list[bool]:
+        return [e.deleted or e.spam for e in (deserialize(TicketEvent, v) for k, v in read_all(bootstrap, names.tickets)
+                                               if k.endswith(f"/ticket/{ticket_id}"))]
+
+    assert states(5) == [False, True, False] and states(6) == [False, True]
