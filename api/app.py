@@ -14,6 +14,7 @@ from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS
 from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
 from api.routes.query import query
+from api.routes.webhooks import freshdesk_webhook
 from copilot.index import CopilotIndex
 from copilot.providers.embeddings import create_embedder
 from copilot.settings import Settings
@@ -53,4 +54,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/init/{ticket_id}", init_ticket)
     app.router.add_post("/query", query)
+    app.router.add_post("/webhooks/freshdesk/{tenant}", freshdesk_webhook)
     return app

@@ -9,11 +9,12 @@ from api.keys import REGISTRY, TENANT
 from copilot.errors import TenantError
 
 PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics"})
+SECRET_AUTHENTICATED = ("/webhooks/",)  # these check their own per-tenant secret
 
 
 @web.middleware
 async def tenant_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC_PATHS:
+    if request.path in PUBLIC_PATHS or request.path.startswith(SECRET_AUTHENTICATED):
         return await handler(request)
     try:
         request[TENANT] = await request.app[REGISTRY].authenticate(

@@ -19,8 +19,8 @@ import statistics
 import time
 import urllib.request
 
-from bench.rig import free_port, machine, poll, rig
 from connectors.freshdesk.simulator.demo import generate_tickets
+from copilot.sandbox import free_port, machine, poll, sandbox
 
 
 def raw_embedding_rate(texts: list[str]) -> float:
@@ -52,7 +52,7 @@ def main() -> None:
     from pymilvus import MilvusClient
     from redis import Redis
 
-    with rig(COPILOT_POLL_INTERVAL="0.5") as r:
+    with sandbox(COPILOT_POLL_INTERVAL="0.5") as r:
         port, key, domain = free_port(), "bench-key", "bench.freshdesk.test"
         data = r.write_jsonl("tickets.jsonl", tickets)
         r.start("simulator", "simulator", "--port", str(port), "--domain", domain, "--tickets", str(data),
@@ -60,12 +60,12 @@ def main() -> None:
         r.run("tenant", "add", "--domain", domain, "--api-key", key, "--base-url", f"http://127.0.0.1:{port}")
         r.start("worker", "worker")
         redis = Redis.from_url(r.env["COPILOT_REDIS_URL"], decode_responses=True)
-        indexed_key = f"bench:progress:{domain}:indexed"
+        indexed_key = f"sandbox:progress:{domain}:indexed"
         time.sleep(20)  # let the worker join its group and load the model before the clock starts
         r.start("sync", "sync")
         poll(lambda: redis.hlen(indexed_key) >= len(tickets), timeout=1800, interval=0.5)
         milvus = MilvusClient(uri=r.env["COPILOT_MILVUS_URI"])
-        rows = milvus.query("bench_tickets", filter=f'tenant == "{domain}"', limit=16384,
+        rows = milvus.query("sandbox_tickets", filter=f'tenant == "{domain}"', limit=16384,
                             output_fields=["seen_at", "indexed_at"])
         first_seen = min(row["seen_at"] for row in rows)
         last_indexed = max(row["indexed_at"] for row in rows)
@@ -82,7 +82,7 @@ def main() -> None:
                 headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"})
             urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - 127.0.0.1
             poll(lambda t=tid, b=before: redis.hget(indexed_key, str(t)) != b, timeout=60, interval=0.05)
-            [row] = milvus.query("bench_tickets", filter=f'tenant == "{domain}" and ticket_id == {tid}',
+            [row] = milvus.query("sandbox_tickets", filter=f'tenant == "{domain}" and ticket_id == {tid}',
                                  output_fields=["seen_at", "indexed_at"])
             lags.append((row["indexed_at"] - row["seen_at"]) / 1000)
 

@@ -14,6 +14,7 @@ from connectors.poller import TenantPoller
 from connectors.publisher import KafkaPublisher
 from connectors.sync_state import SyncState
 from copilot.errors import CopilotError
+from copilot.nudges import NudgeListener
 from copilot.settings import Settings
 from copilot.tenants import Tenant, TenantRegistry
 from copilot.topics import TopicNames, ensure_topics
@@ -31,10 +32,12 @@ class SyncService:
         self.registry = TenantRegistry(self.redis, vault, settings.kafka.namespace)
         self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers)
         self.topics = TopicNames(settings.kafka.namespace)
+        self.nudges = NudgeListener(self.redis, settings.kafka.namespace)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(ensure_topics, self.settings.kafka)
+        listener = asyncio.create_task(self.nudges.run(stop))
         try:
             while not stop.is_set():
                 for tenant in await self.registry.all():
@@ -42,9 +45,9 @@ class SyncService:
                         self._tasks[tenant.tenant_id] = asyncio.create_task(self._tenant_loop(tenant, stop))
                 await _wait(stop, self.settings.poller.interval_seconds)
         finally:
-            for task in self._tasks.values():
+            for task in [*self._tasks.values(), listener]:
                 task.cancel()
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            await asyncio.gather(*self._tasks.values(), listener, return_exceptions=True)
             self.publisher.close()
             await self.redis.aclose()
 
@@ -71,7 +74,17 @@ class SyncService:
                     error = str(exc)
                     log.warning("%s: poll failed: %s", tenant.tenant_id, exc)
                 await state.record_poll(error)
-                await _wait(stop, p.interval_seconds)
+                nudged = self.nudges.events[tenant.tenant_id]
+                await _wait_any(stop, nudged, p.interval_seconds)
+                nudged.clear()
+
+
+async def _wait_any(stop: asyncio.Event, nudged: asyncio.Event, seconds: float) -> None:
+    """Until the next poll: the interval, or sooner when stopped or nudged by a webhook."""
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(nudged.wait())]
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -144,8 +144,12 @@ async def _registry_call(action):  # type: ignore[no-untyped-def]
 @click.option("--api-key", envvar="FRESHDESK_API_KEY", required=True)
 @click.option("--base-url", default=None, help="explicit API base URL (proxies, the simulator)")
 def tenant_add(domain: str, api_key: str, base_url: str | None) -> None:
-    t = asyncio.run(_registry_call(lambda r: r.add(domain, api_key, base_url)))
+    t, webhook_secret = asyncio.run(_registry_call(lambda r: r.add(domain, api_key, base_url)))
     click.echo(f"registered {t.tenant_id} ({t.base_url})")
+    click.echo("Freshdesk automation rule (optional, for near-real-time sync): Trigger Webhook, POST to\n"
+               f"  <API base URL>/webhooks/freshdesk/{t.tenant_id}\n"
+               f"  with the header X-Copilot-Webhook-Secret: {webhook_secret}\n"
+               "This secret is shown only now; `tenant add` again makes a new one.")
 
 
 @tenant.command("list")
@@ -256,6 +260,16 @@ def status(as_json: bool) -> None:
         click.echo(f"{tenant_id}: seen {t['tickets_seen']}, merged {t['documents_merged']}, "
                    f"indexed {t['documents_indexed']}, cursor {t['cursor']}, last poll {t['last_poll']}")
     click.echo(f"consumer lag: {report['total_lag']}")
+
+
+@main.command("eval")
+@click.option("--tickets", "tickets_file", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
+def evaluate(tickets_file: Path, queries_file: Path) -> None:
+    """Recall@1/5/10 and MRR@10 of the full system and of BM25-only and dense-only baselines."""
+    from copilot.evaluation import run_evaluation, table
+
+    click.echo(table(run_evaluation(tickets_file, queries_file)))
 
 
 @main.group()

@@ -128,9 +128,16 @@ class CopilotIndex:
         return dict(rows[0]) if rows else None
 
     async def search_tickets(self, tenant: str, vector: list[float], text: str, limit: int,
-                             exclude_ticket: int | None = None) -> list[Hit]:
+                             exclude_ticket: int | None = None, mode: str = "hybrid") -> list[Hit]:
+        """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines."""
         extra = f"ticket_id != {int(exclude_ticket)}" if exclude_ticket is not None else ""
-        return await self._hybrid(self.tickets_alias, _scope(tenant, extra), vector, text, limit, TICKET_FIELDS)
+        scope = _scope(tenant, extra)
+        if mode == "hybrid":
+            return await self._hybrid(self.tickets_alias, scope, vector, text, limit, TICKET_FIELDS)
+        field, query = ("dense", vector) if mode == "dense" else ("sparse", text)
+        result = await asyncio.to_thread(self.client.search, self.tickets_alias, data=[query], anns_field=field,
+                                         filter=scope, limit=limit, output_fields=TICKET_FIELDS)
+        return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
 
     async def search_articles(self, tenant: str, vector: list[float], text: str, limit: int) -> list[Hit]:
         scope = _scope(tenant, "status == 2")  # published only

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import secrets
 from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
@@ -36,14 +37,17 @@ class TenantRegistry:
         self._vault = vault
         self._key = f"{namespace}:tenants"
 
-    async def add(self, domain: str, api_key: str, base_url: str | None = None) -> Tenant:
+    async def add(self, domain: str, api_key: str, base_url: str | None = None) -> tuple[Tenant, str]:
+        """Register (or update) a tenant; returns it with its new webhook secret, shown only this once."""
         from connectors.freshdesk.client import base_url_for
 
         tenant_id = normalize_domain(domain)
         tenant = Tenant(tenant_id, base_url or base_url_for(tenant_id))
-        record = {**asdict(tenant), "api_key": self._vault.encrypt(api_key)}
+        webhook_secret = secrets.token_urlsafe(24)
+        record = {**asdict(tenant), "api_key": self._vault.encrypt(api_key),
+                  "webhook_secret": self._vault.encrypt(webhook_secret)}
         await self._redis.hset(self._key, tenant.tenant_id, json.dumps(record))
-        return tenant
+        return tenant, webhook_secret
 
     async def _record(self, tenant_id: str) -> dict[str, str] | None:
         raw = await self._redis.hget(self._key, tenant_id)
@@ -58,6 +62,17 @@ class TenantRegistry:
         if record is None:
             raise TenantError(f"tenant {tenant.tenant_id} is not registered")
         return self._vault.decrypt(record["api_key"]).get_secret_value()
+
+    async def verify_webhook(self, tenant_id: str, secret: str | None) -> Tenant:
+        """The tenant whose webhook secret matches (constant-time); TenantError otherwise."""
+        try:
+            record = await self._record(normalize_domain(tenant_id))
+        except TenantError:
+            record = None
+        stored = self._vault.decrypt(record["webhook_secret"]).get_secret_value() if record else ""
+        if record is None or not secret or not hmac.compare_digest(stored.encode(), secret.encode()):
+            raise TenantError("unknown tenant or wrong webhook secret")
+        return _tenant(record)
 
     async def authenticate(self, domain: str | None, api_key: str | None) -> Tenant:
         """The tenant whose stored key equals the given one (constant-time); TenantError otherwise."""

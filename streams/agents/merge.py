@@ -29,7 +29,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
         state = _apply(decode_state(tables.join_state.get(event.key)), event, topics)
         doc = merged_document(state)
         if doc is not None and doc.state_hash != state.emitted_state_hash:
-            await (await topics.documents.send(key=event.key, value=serialize(doc)))
+            await topics.documents.send(key=event.key, value=serialize(doc))  # flushed before the commit
             await resources.progress.reached("merged", {(doc.tenant, doc.ticket_id): doc.content_hash})
             DOCUMENTS.labels("merge", "emitted").inc()
             state = replace(state, emitted_state_hash=doc.state_hash)

@@ -19,7 +19,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
         doc = deserialize(MergedDocument, event.value)
         summary = None if doc.deleted else await _summary(doc, event.key, tables, resources)
         out = SummarizedDocument(document=doc, summary=summary, summarized_at=utcnow())
-        await (await topics.summaries.send(key=event.key, value=serialize(out)))
+        await topics.summaries.send(key=event.key, value=serialize(out))  # flushed before the commit
 
     @app.agent(topics.documents, name="summarize")
     async def summarize(stream: StreamT) -> None:

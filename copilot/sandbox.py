@@ -1,4 +1,5 @@
-"""A throwaway stack and pipeline processes for benchmarks (same launcher and commands as production)."""
+"""A throwaway stack and pipeline processes (same launcher and commands as production), for `copilot eval`
+and the benchmarks: nothing of a running `copilot stack` is touched."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def poll(condition: Callable[[], Any], timeout: float, interval: float = 0.2) ->
     raise TimeoutError(f"condition not met in {timeout}s")
 
 
-class Rig:
+class Sandbox:
     def __init__(self, work: Path, env: dict[str, str]) -> None:
         self.work = work
         self.env = env
@@ -72,19 +73,19 @@ class Rig:
 
 
 @contextmanager
-def rig(**overrides: str) -> Iterator[Rig]:
-    work = Path(tempfile.mkdtemp(prefix="copilot-bench-"))
+def sandbox(**overrides: str) -> Iterator[Sandbox]:
+    work = Path(tempfile.mkdtemp(prefix="copilot-sandbox-"))
     stack_settings = StackSettings(
         COPILOT_DATA_DIR=work / "stack", COPILOT_KAFKA_PORT=free_port(), COPILOT_KAFKA_CONTROLLER_PORT=free_port(),
         COPILOT_REDIS_PORT=free_port(), COPILOT_MILVUS_PORT=free_port())
     stack = LocalStack(stack_settings)
     stack.up()
     env = {**os.environ, **stack.environment(), "PYTHONPATH": str(ROOT), "COPILOT_ENV": "test",
-           "COPILOT_NAMESPACE": "bench", "COPILOT_DATA_DIR": str(work), "HF_HUB_OFFLINE": "1",
+           "COPILOT_NAMESPACE": "sandbox", "COPILOT_DATA_DIR": str(work), "HF_HUB_OFFLINE": "1",
            "COPILOT_FERNET_KEYS": Fernet.generate_key().decode(), "COPILOT_KAFKA_PARTITIONS": "2",
            "COPILOT_SUMMARIZER": "local", "COPILOT_EMBEDDER": "local", "COPILOT_KAFKA_SESSION_TIMEOUT": "6",
            **overrides}
-    r = Rig(work, env)
+    r = Sandbox(work, env)
     try:
         yield r
     finally:
