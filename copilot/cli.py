@@ -269,6 +269,7 @@ def evaluate(tickets_file: Path, queries_file: Path) -> None:
     """Recall@1/5/10 and MRR@10 of the full system and of BM25-only and dense-only baselines."""
     from copilot.evaluation import run_evaluation, table
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so the sandboxed stack is stopped
     click.echo(table(run_evaluation(tickets_file, queries_file)))
 
 

@@ -23,7 +23,8 @@ class Query:
 
 
 def load_queries(path: Path) -> list[Query]:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    with path.open() as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
     return [Query(r["query_id"], int(r["ticket_id"]), frozenset(int(t) for t in r["relevant"])) for r in rows]
 
 
@@ -58,7 +59,8 @@ def run_evaluation(tickets: Path, queries_file: Path, timeout: float = 3600.0) -
     from copilot.sandbox import free_port, poll, sandbox
 
     queries = load_queries(queries_file)
-    count = sum(1 for line in tickets.read_text().splitlines() if line.strip())
+    with tickets.open() as fh:  # not str.splitlines(): JSON strings may hold U+2028 and friends
+        count = sum(1 for line in fh if line.strip())
     domain, key = "eval.freshdesk.test", "eval-key"
     with sandbox(COPILOT_POLL_INTERVAL="2") as box:
         sim_port, api_port = free_port(), free_port()

@@ -61,6 +61,13 @@ class Sandbox:
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         return path
 
+    def alive(self, name: str) -> bool:
+        return self.procs[name].poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(f"--- {name} ---\n" + "\n".join(
+            (self.work / f"{name}.log").read_text(errors="replace").splitlines()[-lines:]) for name in self.procs)
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:

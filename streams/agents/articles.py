@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import faust
-from faust.types import StreamT
 
 from copilot.domain import ArticleEvent, utcnow
-from streams.agents.batching import process_batch
+from streams.agents.batching import register_batch_agent
 from streams.resources import WorkerResources
 from streams.rows import article_row, article_text
 from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -> None:
-    w = resources.settings.worker
-
     async def write(items: list[ArticleEvent]) -> None:
         await index_articles(items, resources)
 
-    @app.agent(topics.articles, name="articles")
-    async def articles(stream: StreamT) -> None:
-        async for events in stream.take_events(  # type: ignore[attr-defined]  # on Stream, missing from StreamT
-                w.index_batch_size, within=w.index_batch_seconds):
-            await process_batch(events, ArticleEvent, lambda a: a.key, write, topics.dead_letters, "articles")
+    register_batch_agent(app, topics.articles, "articles", ArticleEvent, lambda a: a.key, write,
+                         topics.dead_letters, resources.settings.worker)
 
 
 async def index_articles(items: list[ArticleEvent], resources: WorkerResources) -> None:

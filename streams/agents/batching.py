@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from faust.types import EventT, TopicT
+import faust
+from faust.types import EventT, StreamT, TopicT
 
 from copilot.errors import SerializationError
+from copilot.settings import WorkerSettings
 from copilot.wire import deserialize
 from streams.deadletter import dead_letter
 from streams.retry import with_backoff
@@ -32,3 +34,16 @@ async def process_batch(events: Sequence[EventT], cls: type[T], key: Callable[[T
     except Exception as exc:  # noqa: BLE001 - after the retries, keep the data rather than crash the agent
         for event, _ in decoded:
             await dead_letter(dead_letters, stage, event, exc)
+
+
+def register_batch_agent(app: faust.App, source: TopicT, stage: str, cls: type[T], key: Callable[[T], str],
+                         write: Callable[[list[T]], Awaitable[None]], dead_letters: TopicT,
+                         settings: WorkerSettings) -> None:
+    """An agent that handles its topic in batches of up to `index_batch_size`, or what arrived in
+    `index_batch_seconds`: one embedding call and one Milvus write per batch."""
+
+    @app.agent(source, name=stage)
+    async def agent(stream: StreamT) -> None:
+        async for events in stream.take_events(  # type: ignore[attr-defined]  # on Stream, missing from StreamT
+                settings.index_batch_size, within=settings.index_batch_seconds):
+            await process_batch(events, cls, key, write, dead_letters, stage)

@@ -6,29 +6,22 @@ Rows are keyed by the ticket key, so reprocessing overwrites instead of duplicat
 from __future__ import annotations
 
 import faust
-from faust.types import StreamT
 
 from copilot.documents import embedding_text
 from copilot.domain import SummarizedDocument, utcnow
 from copilot.metrics import DOCUMENTS, FRESHNESS
-from streams.agents.batching import process_batch
+from streams.agents.batching import register_batch_agent
 from streams.resources import WorkerResources
 from streams.rows import ticket_row
 from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -> None:
-    w = resources.settings.worker
-
     async def write(items: list[SummarizedDocument]) -> None:
         await index_batch(items, resources)
 
-    @app.agent(topics.summaries, name="index")
-    async def index(stream: StreamT) -> None:
-        async for events in stream.take_events(  # type: ignore[attr-defined]  # on Stream, missing from StreamT
-                w.index_batch_size, within=w.index_batch_seconds):
-            await process_batch(events, SummarizedDocument, lambda i: i.document.key, write,
-                                topics.dead_letters, "index")
+    register_batch_agent(app, topics.summaries, "index", SummarizedDocument, lambda i: i.document.key, write,
+                         topics.dead_letters, resources.settings.worker)
 
 
 async def index_batch(items: list[SummarizedDocument], resources: WorkerResources) -> None:

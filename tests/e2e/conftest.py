@@ -17,9 +17,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
+from copilot.sandbox import Sandbox
 from copilot.settings import Settings
 from copilot.status import pipeline_status
-from tests.e2e.harness import Processes, answering, http, http_text
+from tests.e2e.harness import answering, http, http_text
 from tests.helpers import free_port, wait_for
 
 PIPELINE_DEADLINE = 180.0
@@ -46,7 +47,7 @@ class Pipeline:
     api: str
     acme: Tenant
     bravo: Tenant
-    procs: Processes
+    procs: Sandbox
     settings_env: dict[str, str]
 
     def metric(self, name: str, labels: str) -> float:
@@ -102,14 +103,14 @@ def pipeline(services: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         "COPILOT_METRICS_PORT": str(free_port()), "COPILOT_KAFKA_SESSION_TIMEOUT": "6",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
-    procs = Processes(env, work)
+    procs = Sandbox(work, env)
     tenants = []
     for name, tickets in (("acme", generate_tickets(60, seed=11)), ("bravo", _bravo_tickets())):
         port, key = free_port(), f"{name}-key-{uuid.uuid4().hex[:8]}"
         data = _write(work / f"{name}.jsonl", tickets)
         articles = _write(work / f"{name}-kb.jsonl", generate_articles())
         procs.start(f"simulator-{name}", "simulator", "--port", str(port), "--domain", f"{name}.freshdesk.test",
-                    "--tickets", str(data), "--articles", str(articles), extra_env={"COPILOT_SIMULATOR_API_KEY": key})
+                    "--tickets", str(data), "--articles", str(articles), extra={"COPILOT_SIMULATOR_API_KEY": key})
         procs.run("tenant", "add", "--domain", f"{name}.freshdesk.test", "--api-key", key,
                   "--base-url", f"http://127.0.0.1:{port}")
         tenants.append(Tenant(f"{name}.freshdesk.test", key, f"http://127.0.0.1:{port}", tickets))
@@ -127,15 +128,15 @@ def pipeline(services: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         print(procs.tail())
         raise
     finally:
-        procs.stop_all()
+        procs.stop()
 
 
-def _check_alive(procs: Processes) -> bool:
-    dead = [name for name in procs.running if not procs.alive(name)]
+def _check_alive(procs: Sandbox) -> bool:
+    dead = [name for name in procs.procs if not procs.alive(name)]
     if dead:
         raise AssertionError(f"{dead} exited early:\n{procs.tail()}")
     return False
 
 
-def _died(procs: Processes) -> bool:
+def _died(procs: Sandbox) -> bool:
     raise AssertionError(f"the API exited:\n{procs.tail()}")

@@ -32,7 +32,7 @@ def test_sigkill_mid_stream_leaves_exactly_one_row_per_ticket_and_loses_no_updat
         return any(now[t["id"]] != before[t["id"]] for t in before_kill)
 
     wait_for(some_progress, DEADLINE, interval=0.05, what="the worker to start indexing the changes")
-    worker = pipeline.procs.running["worker"]
+    worker = pipeline.procs.procs["worker"]
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
     for t in while_down:

@@ -1,5 +1,6 @@
 """The poller on real Kafka and Redis against the simulator: complete, no re-publishing, no loss in a second."""
 
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,27 +37,33 @@ def read_all(bootstrap: str, topic: str) -> list[tuple[str, bytes]]:
     return [(key.decode(), value) for key, value in read_topic(bootstrap, topic)]
 
 
-@pytest.fixture
-async def rig(services, namespace):
+@asynccontextmanager
+async def poller_for(services, namespace: str, account: SimulatedAccount, clock: Clock, **config):
     kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
                           COPILOT_KAFKA_PARTITIONS=2)
     ensure_topics(kafka)
-    clock = Clock(datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC))
-    account = SimulatedAccount(clock=clock)
-    account.load_tickets(generate_tickets(150, seed=1, now=clock.now))
-    account.load_articles(generate_articles())
-    server = TestServer(create_simulator_app(account, SimulatorConfig(TENANT, "k", rate_limit_per_minute=10_000)))
+    server = TestServer(create_simulator_app(account, SimulatorConfig(TENANT, "k", rate_limit_per_minute=100_000,
+                                                                      **config)))
     await server.start_server()
     redis = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
     publisher = KafkaPublisher(kafka.bootstrap_servers)
     async with FreshdeskClient(str(server.make_url("")), "k", backoff=RetryAfterOrBackoff(0.01, 0.05)) as client:
-        names = TopicNames(namespace)
         poller = TenantPoller(TENANT, FreshdeskAdapter(TENANT, client, clock=clock), publisher,
-                              SyncState(redis, namespace, TENANT), names)
-        yield poller, account, clock, names, kafka.bootstrap_servers
+                              SyncState(redis, namespace, TENANT), TopicNames(namespace))
+        yield poller, kafka.bootstrap_servers, server.app[SIMULATOR]
     publisher.close()
     await redis.aclose()
     await server.close()
+
+
+@pytest.fixture
+async def rig(services, namespace):
+    clock = Clock(datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC))
+    account = SimulatedAccount(clock=clock)
+    account.load_tickets(generate_tickets(150, seed=1, now=clock.now))
+    account.load_articles(generate_articles())
+    async with poller_for(services, namespace, account, clock) as (poller, bootstrap, _):
+        yield poller, account, clock, TopicNames(namespace), bootstrap
 
 
 async def test_backfill_is_complete_and_a_second_poll_publishes_nothing(rig):
@@ -109,9 +116,6 @@ async def test_knowledge_base_changes_and_deletions_are_published_once(rig):
 @pytest.fixture
 async def capped(services, namespace):
     """An account of 1,000 tickets with a 150-ticket same-second burst, served with a 3-page cap."""
-    kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
-                          COPILOT_KAFKA_PARTITIONS=2)
-    ensure_topics(kafka)
     clock = Clock(datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC))
     tickets = generate_tickets(1000, seed=2, now=clock.now - timedelta(days=1))
     burst = format_ts(clock.now - timedelta(hours=3))
@@ -120,19 +124,8 @@ async def capped(services, namespace):
     tickets.sort(key=lambda t: t["updated_at"])
     account = SimulatedAccount(clock=clock)
     account.load_tickets(tickets)
-    config = SimulatorConfig(TENANT, "k", rate_limit_per_minute=100_000, max_page=3)
-    server = TestServer(create_simulator_app(account, config))
-    await server.start_server()
-    redis = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
-    publisher = KafkaPublisher(kafka.bootstrap_servers)
-    async with FreshdeskClient(str(server.make_url("")), "k", backoff=RetryAfterOrBackoff(0.01, 0.05)) as client:
-        names = TopicNames(namespace)
-        poller = TenantPoller(TENANT, FreshdeskAdapter(TENANT, client, clock=clock), publisher,
-                              SyncState(redis, namespace, TENANT), names)
-        yield poller, account, clock, names, kafka.bootstrap_servers, server.app[SIMULATOR]
-    publisher.close()
-    await redis.aclose()
-    await server.close()
+    async with poller_for(services, namespace, account, clock, max_page=3) as (poller, bootstrap, simulator):
+        yield poller, account, clock, TopicNames(namespace), bootstrap, simulator
 
 
 async def test_page_cap_and_same_second_burst_sync_completely_and_cheaply(capped):
