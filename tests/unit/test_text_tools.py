@@ -5,9 +5,9 @@ from copilot.redact import redact
 
 def test_redact_removes_personal_data_and_keys():
     text = ("Mail jane.doe@example.com or call +1 415 555 0100; card 4111 1111 1111 1111; "
-            "key sk-abcdefghijklmnopqrstu. Order 1234 shipped.")
+            "key sk_live_abc123def456ghi. Order 1234 shipped.")
     out = redact(text)
-    for secret in ("jane.doe@example.com", "415 555 0100", "4111 1111 1111 1111", "sk-abcdefghijklmnopqrstu"):
+    for secret in ("jane.doe@example.com", "415 555 0100", "4111 1111 1111 1111", "sk_live_abc123def456ghi"):
         assert secret not in out
     assert "[EMAIL]" in out and "[PHONE]" in out and "[CARD]" in out and "[API_KEY]" in out
     assert "Order 1234 shipped." in out
