@@ -22,10 +22,10 @@ from copilot.errors import TenantError
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 NUM_PARTITIONS = 64
 TICKET_FIELDS = [
-    "ticket_id", "subject", "problem", "cause", "solution", "result", "summarizer", "status", "priority",
+    "tenant", "ticket_id", "subject", "problem", "cause", "solution", "result", "summarizer", "status", "priority",
     "tags", "attachments", "content_hash", "source_updated_at", "seen_at", "indexed_at",
 ]
-ARTICLE_FIELDS = ["article_id", "title", "text", "status", "updated_at"]
+ARTICLE_FIELDS = ["tenant", "article_id", "title", "text", "status", "updated_at"]
 
 
 @dataclass(frozen=True)
