@@ -10,13 +10,14 @@ from redis.asyncio import Redis
 
 from api.auth import tenant_auth
 from api.errors import json_errors
-from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS
+from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS, SUMMARIZER
 from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
 from api.routes.query import query
 from api.routes.webhooks import freshdesk_webhook
 from copilot.index import CopilotIndex
 from copilot.providers.embeddings import create_embedder
+from copilot.providers.summarizer import create_summarizer
 from copilot.settings import Settings
 from copilot.tenants import TenantRegistry
 from copilot.vault import KeyVault
@@ -41,6 +42,7 @@ async def _search(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(index.ensure)
     app[EMBEDDER] = embedder
     app[INDEX] = index
+    app[SUMMARIZER] = create_summarizer(s.providers)
     yield
     index.close()
 

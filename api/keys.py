@@ -5,6 +5,7 @@ from redis.asyncio import Redis
 
 from copilot.index import CopilotIndex
 from copilot.providers.embeddings import Embedder
+from copilot.providers.summarizer import Summarizer
 from copilot.settings import Settings
 from copilot.tenants import Tenant, TenantRegistry
 
@@ -12,8 +13,9 @@ SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 REGISTRY = web.AppKey("registry", TenantRegistry)
 EMBEDDER = web.AppKey("embedder", Embedder)
+SUMMARIZER = web.AppKey("summarizer", Summarizer)  # for tickets not indexed yet
 INDEX = web.AppKey("index", CopilotIndex)
-TENANT = "tenant"  # request-scoped: set by the auth middleware
+TENANT = web.RequestKey("tenant", Tenant)  # set by the auth middleware
 
 
 def tenant_of(request: web.Request) -> Tenant:

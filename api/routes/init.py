@@ -1,13 +1,18 @@
-"""GET /init/{ticket_id}: the ticket's summary, similar past tickets and related KB articles."""
+"""GET /init/{ticket_id}: the ticket's summary, similar past tickets and related KB articles.
+
+A ticket not indexed yet is fetched from the helpdesk and summarized on demand (`indexed` is then null)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from api.errors import RequestError
-from api.keys import INDEX, tenant_of
+from api.keys import EMBEDDER, INDEX, REGISTRY, SUMMARIZER, tenant_of
+from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
 from api.validation import bounded_int
+from copilot.domain import Summary
+from copilot.errors import UpstreamError
 
 QUERY_TEXT_CHARS = 2000
 
@@ -18,15 +23,37 @@ async def init_ticket(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     index = request.app[INDEX]
     row = await index.get_ticket(tenant.tenant_id, ticket_id, with_vector=True)
-    if row is None:
-        raise RequestError(404, "ticket_not_indexed",
-                           f"ticket {ticket_id} is not indexed yet for {tenant.tenant_id}", "ticket_id")
-    vector, text = list(row["dense"]), row["text"][:QUERY_TEXT_CHARS]
-    similar = await index.search_tickets(tenant.tenant_id, vector, text, limit, exclude_ticket=ticket_id)
-    articles = await index.search_articles(tenant.tenant_id, vector, text, limit=3)
+    if row is not None:
+        subject, summary, indexed = row["subject"], summary_of(row), indexed_info(row)
+        vector, text = list(row["dense"]), row["text"]
+    else:
+        fresh = await _on_demand(request, ticket_id)
+        subject, summary, indexed = fresh.document.subject, _summary_json(fresh.summary), None
+        vector, text = fresh.vector, fresh.text
+    similar = await index.search_tickets(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], limit,
+                                         exclude_ticket=ticket_id)
+    articles = await index.search_articles(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], limit=3)
     return web.json_response({
-        "ticket_id": ticket_id, "subject": row["subject"], "ticket_summary": summary_of(row),
+        "ticket_id": ticket_id, "subject": subject, "ticket_summary": summary,
         "similar_tickets": [ticket_hit(h) for h in similar],
         "related_solutions": [article_hit(h) for h in articles],
-        "indexed": indexed_info(row),
+        "indexed": indexed,  # null: computed on demand, the pipeline has not indexed this ticket yet
     })
+
+
+async def _on_demand(request: web.Request, ticket_id: int) -> FreshTicket:
+    try:
+        fresh = await fetch_and_summarize(tenant_of(request), ticket_id, request.app[REGISTRY],
+                                          request.app[SUMMARIZER], request.app[EMBEDDER])
+    except UpstreamError as exc:
+        raise RequestError(502, "helpdesk_unavailable", f"ticket {ticket_id} is not indexed and the helpdesk "
+                           f"could not be asked for it: {exc}") from exc
+    if fresh is None:
+        raise RequestError(404, "ticket_not_found", f"ticket {ticket_id} does not exist for this tenant",
+                           "ticket_id")
+    return fresh
+
+
+def _summary_json(summary: Summary) -> dict[str, str]:
+    return {"problem": summary.problem, "cause": summary.cause, "solution": summary.solution,
+            "result": summary.result, "summarizer": summary.summarizer}

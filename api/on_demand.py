@@ -1,0 +1,44 @@
+"""A ticket the pipeline has not indexed yet (just created, or the poller is behind): fetch it from the
+helpdesk, merge and summarize it the way the worker would, and use its embedding as the query. Nothing is
+written: the pipeline still indexes it as usual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from connectors.freshdesk.adapter import FreshdeskAdapter
+from connectors.freshdesk.client import FreshdeskClient
+from copilot.documents import document_text, embedding_text
+from copilot.domain import MergedDocument, Summary
+from copilot.providers.embeddings import Embedder
+from copilot.providers.summarizer import Summarizer
+from copilot.tenants import Tenant, TenantRegistry
+from streams.merging import JoinState, apply_conversation, apply_ticket, merged_document
+
+
+@dataclass(frozen=True)
+class FreshTicket:
+    document: MergedDocument
+    summary: Summary
+    vector: list[float]
+    text: str
+
+
+async def fetch_and_summarize(tenant: Tenant, ticket_id: int, registry: TenantRegistry, summarizer: Summarizer,
+                              embedder: Embedder) -> FreshTicket | None:
+    """None when the helpdesk does not know the ticket either."""
+    async with FreshdeskClient(tenant.base_url, await registry.api_key(tenant), max_retries=2) as client:
+        adapter = FreshdeskAdapter(tenant.tenant_id, client)
+        ticket = await adapter.fetch_ticket(ticket_id)
+        if ticket is None:
+            return None
+        conversations = await adapter.fetch_conversations(ticket_id)
+    ids = tuple(c.conversation_id for c in conversations)
+    state = apply_ticket(JoinState(), replace(ticket, conversation_ids=ids))
+    for conversation in conversations:
+        state = apply_conversation(state, conversation)
+    doc = merged_document(state)
+    assert doc is not None  # every listed conversation was just added
+    summary = await summarizer.summarize(doc)
+    [vector] = await embedder.embed([embedding_text(doc, summary)])
+    return FreshTicket(doc, summary, vector, document_text(doc))
