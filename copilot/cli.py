@@ -300,6 +300,21 @@ def dlq_replay(stage: str | None) -> None:
     click.echo(f"replayed {replayed} message(s)")
 
 
+@main.command("replay")
+@click.option("--stage", type=click.Choice(["merge", "summarize", "index"]), required=True)
+@click.option("--from", "since", default="earliest", show_default=True,
+              help="'earliest' or an ISO 8601 time: re-drive what the stage's source topic got since then")
+def replay_stage(stage: str, since: str) -> None:
+    """Re-drive one stage from its source topic (idempotent: unchanged input gives unchanged results)."""
+    from datetime import datetime
+
+    from copilot.replay import replay
+
+    start = None if since == "earliest" else datetime.fromisoformat(since)
+    count = asyncio.run(replay(Settings().kafka, stage, start))
+    click.echo(f"re-published {count} message(s) for the {stage} stage")
+
+
 @main.command()
 def topics() -> None:
     """Create the project's Kafka topics (idempotent)."""

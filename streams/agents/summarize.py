@@ -29,8 +29,9 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
 
 async def _summary(doc: MergedDocument, key: object, tables: StreamTables, resources: WorkerResources) -> Summary:
     cached = tables.summaries.get(key)
-    if cached and cached["content_hash"] == doc.content_hash:
-        return Summary(**cached["summary"])
+    summarizer = resources.summarizer.name
+    if cached and cached["content_hash"] == doc.content_hash and cached["summary"]["summarizer"] == summarizer:
+        return Summary(**cached["summary"])  # same content, same model: no new call (a fallback retries)
     summary = await resources.summarizer.summarize(doc)
     LLM_CALLS.labels(summary.summarizer).inc()
     tables.summaries[key] = {"content_hash": doc.content_hash, "summary": summary.__dict__}
