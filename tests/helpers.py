@@ -55,24 +55,8 @@ def wait_for(condition: Callable[[], T | None], timeout: float, interval: float 
         time.sleep(interval)
 
 
-def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[tuple[bytes, bytes]]:
-    """Every message now in a topic, read up to the high watermarks (no consumer group, no idle guessing)."""
-    from confluent_kafka import Consumer, TopicPartition
+def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) now in a topic."""
+    from copilot.topic_reader import read_topic as read
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-reader", "enable.auto.commit": False})
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        out: list[tuple[bytes, bytes]] = []
-        done = {p for p, end in ends.items() if end == 0}
-        deadline = time.monotonic() + timeout
-        while len(done) < len(ends) and time.monotonic() < deadline:
-            for msg in consumer.consume(500, timeout=0.5):
-                if msg.error() is None:
-                    out.append((msg.key(), msg.value()))
-                    if msg.offset() + 1 >= ends[msg.partition()]:
-                        done.add(msg.partition())
-        return out
-    finally:
-        consumer.close()
+    return [(msg.key() or b"", msg.value() or b"") for msg in read(bootstrap, topic)]

@@ -1,0 +1,34 @@
+"""Reading what a topic holds now, from an offset or a time, up to its high watermarks (no consumer group)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+from confluent_kafka import Consumer, Message, TopicPartition
+
+
+def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeout: float = 60.0) -> Iterator[Message]:
+    """Messages written at or after `since` (all when None), oldest first per partition, then stop."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "copilot-reader", "enable.auto.commit": False})
+    try:
+        metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            return
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in metadata.partitions}
+        start_ms = int(since.timestamp() * 1000) if since else 0
+        starts = consumer.offsets_for_times([TopicPartition(topic, p, start_ms) for p in ends], timeout=10)
+        begin = {tp.partition: tp.offset for tp in starts if 0 <= tp.offset < ends[tp.partition]}
+        consumer.assign([TopicPartition(topic, p, o) for p, o in begin.items()])
+        pending, deadline = set(begin), time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for msg in consumer.consume(500, timeout=0.2):  # returns early only when 500 arrived
+                partition, offset = msg.partition(), msg.offset()
+                if msg.error() is not None or partition is None or offset is None or partition not in pending:
+                    continue
+                yield msg
+                if offset + 1 >= ends[partition]:
+                    pending.discard(partition)
+    finally:
+        consumer.close()
