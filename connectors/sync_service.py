@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from connectors.freshdesk.adapter import FreshdeskAdapter
 from connectors.freshdesk.client import FreshdeskClient
+from connectors.freshdesk.rate_budget import RateBudget
 from connectors.poller import TenantPoller
 from connectors.publisher import KafkaPublisher
 from connectors.sync_state import SyncState
@@ -55,8 +56,9 @@ class SyncService:
         p = self.settings.poller
         api_key = await self.registry.api_key(tenant)
         state = SyncState(self.redis, self.settings.kafka.namespace, tenant.tenant_id)
+        budget = RateBudget(self.redis, self.settings.kafka.namespace, tenant.tenant_id, p.rate_reserve_share)
         async with FreshdeskClient(tenant.base_url, api_key, timeout=p.request_timeout_seconds,
-                                   max_retries=p.max_retries) as client:
+                                   max_retries=p.max_retries, budget=budget) as client:
             poller = TenantPoller(tenant.tenant_id, FreshdeskAdapter(tenant.tenant_id, client), self.publisher,
                                   state, self.topics)
             kb_due = 0.0

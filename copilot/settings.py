@@ -89,6 +89,8 @@ class PollerSettings(_Base):
     kb_interval_seconds: float = Field(300.0, alias="COPILOT_KB_INTERVAL", gt=0)
     request_timeout_seconds: float = Field(30.0, alias="COPILOT_HTTP_TIMEOUT", gt=0)
     max_retries: int = Field(6, alias="COPILOT_HTTP_RETRIES", ge=0)
+    rate_reserve_share: float = Field(0.1, alias="COPILOT_RATE_RESERVE", ge=0, lt=1,
+                                      description="share of the account's per-minute limit left to the customer")
 
 
 class ApiSettings(_Base):

@@ -11,6 +11,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from connectors.freshdesk.rate_budget import RateBudget
 from copilot.errors import UpstreamError
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,10 @@ class RetryAfterOrBackoff:
 
 class FreshdeskClient:
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, max_retries: int = 6,
-                 backoff: RetryAfterOrBackoff | None = None) -> None:
+                 backoff: RetryAfterOrBackoff | None = None, budget: RateBudget | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._wait = backoff or RetryAfterOrBackoff()
+        self._budget = budget
         self._auth = aiohttp.BasicAuth(api_key, "X")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
@@ -95,9 +97,14 @@ class FreshdeskClient:
 
     async def _get_once(self, url: str, params: dict[str, Any] | None) -> tuple[Any, Any]:
         assert self._session is not None, "use the client as an async context manager"
+        if self._budget:
+            await self._budget.acquire()
         try:
             async with self._session.get(url, params=params) as resp:
                 self._observe(resp)
+                if self._budget:
+                    await self._budget.observe(_int(resp.headers.get("X-RateLimit-Total")),
+                                               _int(resp.headers.get("X-RateLimit-Remaining")))
                 if resp.status == 429:
                     self.rate.throttled += 1
                     raise RetryableError("429 Too Many Requests", _float(resp.headers.get("Retry-After")))

@@ -1,0 +1,64 @@
+"""The per-account Freshdesk call budget, shared through Redis by every poller process of a tenant.
+
+Freshdesk's limit is per account and per minute, and failed calls count too. Each call takes a credit from
+the current minute's counter in Redis; past `limit x (1 - reserve)` the caller waits for the next minute, so
+the customer's own integrations keep their share. The limit is learned from X-RateLimit-Total; a low
+X-RateLimit-Remaining (other clients spending) also sends us to the next minute. A 429 is still honoured by
+the client's Retry-After handling: this budget is there so that it rarely happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+DEFAULT_LIMIT = 50  # a trial account's limit, until the first response tells the real one
+
+
+class RateBudget:
+    def __init__(self, redis: Redis, namespace: str, tenant: str, reserve_share: float = 0.1,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._redis = redis
+        self._prefix = f"{namespace}:rate:{tenant}"
+        self._reserve = reserve_share
+        self._clock = clock
+        self._sleep = sleep
+        self.waited = 0.0
+
+    async def limit(self) -> int:
+        raw = await self._redis.get(f"{self._prefix}:total")
+        return int(raw) if raw else DEFAULT_LIMIT
+
+    def _allowed(self, limit: int) -> int:
+        return max(1, math.floor(limit * (1 - self._reserve)))
+
+    async def acquire(self) -> None:
+        """Take one credit of the current minute, waiting for the next minute while this one is spent."""
+        while True:
+            now = self._clock()
+            minute = int(now // 60)
+            key = f"{self._prefix}:{minute}"
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, 120)
+                used, _ = await pipe.execute()
+            if used <= self._allowed(await self.limit()):
+                return
+            await self._wait_for_minute(minute + 1)
+
+    async def observe(self, total: int | None, remaining: int | None) -> None:
+        """Learn the account's limit; if others left little, stop until the next minute."""
+        if total:
+            await self._redis.set(f"{self._prefix}:total", total, ex=24 * 3600)
+        if total and remaining is not None and remaining < total * self._reserve:
+            await self._wait_for_minute(int(self._clock() // 60) + 1)
+
+    async def _wait_for_minute(self, minute: int) -> None:
+        delay = max(0.0, minute * 60 - self._clock()) + 0.05
+        self.waited += delay
+        await self._sleep(delay)

@@ -1,0 +1,80 @@
+"""The per-account call budget in Redis: shared by pollers, a reserve left free, no 429 from the account."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from connectors.freshdesk.adapter import FreshdeskAdapter
+from connectors.freshdesk.client import FreshdeskClient, RetryAfterOrBackoff
+from connectors.freshdesk.rate_budget import RateBudget
+from connectors.freshdesk.simulator.account import SimulatedAccount
+from connectors.freshdesk.simulator.demo import generate_tickets
+from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app
+
+START = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+
+
+class FakeTime:
+    """A clock whose sleeps advance it, so minutes pass instantly."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def time(self) -> float:
+        return self.now.timestamp()
+
+    def datetime(self) -> datetime:
+        return self.now.replace(microsecond=0)
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def redis(services):
+    client = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def test_two_pollers_share_one_budget_and_leave_the_reserve(redis, namespace):
+    clock = FakeTime()
+    a, b = (RateBudget(redis, namespace, "acme", 0.1, clock=clock.time, sleep=clock.sleep) for _ in range(2))
+    await a.observe(total=100, remaining=100)
+    for _ in range(45):
+        await a.acquire()
+        await b.acquire()
+    assert a.waited == b.waited == 0 and clock.now == START
+    await b.acquire()  # the 91st call of the minute waits for the next one
+    assert clock.now >= START + timedelta(seconds=30) and clock.now.second == 0
+
+
+async def test_unknown_limit_is_a_trial_accounts_and_low_remaining_waits(redis, namespace):
+    clock = FakeTime()
+    budget = RateBudget(redis, namespace, "new", 0.1, clock=clock.time, sleep=clock.sleep)
+    for _ in range(45):  # 90% of the 50 calls a trial account has
+        await budget.acquire()
+    assert budget.waited == 0
+    await budget.observe(total=400, remaining=20)  # someone else spent the account's minute
+    assert budget.waited > 0
+
+
+async def test_a_sync_under_a_tight_limit_never_gets_a_429(redis, namespace):
+    clock = FakeTime()
+    account = SimulatedAccount(clock=clock.datetime)
+    account.load_tickets(generate_tickets(150, seed=9, now=START))
+    server = TestServer(create_simulator_app(account, SimulatorConfig("acme", "k", rate_limit_per_minute=60)))
+    await server.start_server()
+    budget = RateBudget(redis, namespace, "acme", 0.1, clock=clock.time, sleep=clock.sleep)
+    async with FreshdeskClient(str(server.make_url("")), "k", budget=budget, max_retries=0,
+                               backoff=RetryAfterOrBackoff(0.01, 0.05)) as client:
+        adapter = FreshdeskAdapter("acme", client, clock=clock.datetime)
+        tickets = [t async for page in adapter.changed_tickets(START - timedelta(days=365)) for t in page]
+        for t in tickets:
+            await adapter.fetch_conversations(t.ticket_id)
+    await server.close()
+    assert len(tickets) == 150 and client.rate.throttled == 0  # max_retries=0: a 429 would have raised
+    minutes = (clock.now - START).total_seconds() / 60
+    assert client.rate.calls / minutes >= 0.8 * 54  # close to the 90% share of 60 calls a minute
