@@ -9,7 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from api.auth import tenant_auth
-from api.errors import json_errors
+from api.errors import json_errors, request_metrics
 from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS, SUMMARIZER
 from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
@@ -48,7 +48,8 @@ async def _search(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[json_errors, tenant_auth], client_max_size=settings.api.max_body_bytes)
+    app = web.Application(middlewares=[request_metrics, json_errors, tenant_auth],
+                          client_max_size=settings.api.max_body_bytes)
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([_redis, _search])
     app.router.add_get("/health", health)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from copilot.metrics import HTTP_REQUESTS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -24,6 +27,20 @@ class RequestError(Exception):
     def __init__(self, status: int, error: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.response = error_response(status, error, message, field)
+
+
+@web.middleware
+async def request_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Latency per route and status for /metrics (the route pattern, not the path: ids stay out of labels)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+        HTTP_REQUESTS.labels(route, str(status)).observe(time.perf_counter() - started)
 
 
 @web.middleware

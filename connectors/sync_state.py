@@ -76,10 +76,6 @@ class SyncState:
             pipe.hset(self._cursor, "kb_polled_ms", _ms(datetime.now(UTC)))
             await pipe.execute()
 
-    async def kb_polled_at(self) -> datetime | None:
-        raw = await self._redis.hget(self._cursor, "kb_polled_ms")
-        return _from_ms(int(raw)) if raw else None
-
     async def summary(self) -> dict[str, object]:
         cursor = await self._redis.hgetall(self._cursor)
         return {

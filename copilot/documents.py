@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from copilot.domain import MergedDocument, Summary
 
-SEARCH_TEXT_BYTES = 60_000  # under Milvus's 65,535-byte VARCHAR limit
-
 
 def document_text(doc: MergedDocument) -> str:
     """Subject, description, then every conversation in order, each labelled with who wrote it."""
@@ -16,10 +14,6 @@ def document_text(doc: MergedDocument) -> str:
     if doc.attachments:
         parts.append("Attachments: " + ", ".join(f"{a.name} ({a.content_type})" for a in doc.attachments))
     return "\n\n".join(parts)
-
-
-def search_text(doc: MergedDocument) -> str:
-    return clip_bytes(document_text(doc), SEARCH_TEXT_BYTES)
 
 
 def embedding_text(doc: MergedDocument, summary: Summary | None) -> str:

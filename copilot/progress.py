@@ -29,7 +29,3 @@ class PipelineProgress:
 
     async def count(self, stage: str, tenant: str) -> int:
         return int(await self._redis.hlen(self._key(tenant, stage)))
-
-    async def hash_of(self, stage: str, tenant: str, ticket_id: int) -> str | None:
-        value = await self._redis.hget(self._key(tenant, stage), str(ticket_id))
-        return value if value is None else str(value)

@@ -46,6 +46,10 @@ async def test_a_ticket_not_indexed_yet_is_answered_on_demand(service_env):
 
         missing = await api.get("/init/424242", headers=headers)
         assert missing.status == 404 and (await missing.json())["error"] == "ticket_not_found"
+
+        metrics = await (await api.get("/metrics")).text()  # latency by route pattern, never by raw path
+        assert 'copilot_http_request_seconds_count{route="/init/{ticket_id}",status="200"}' in metrics
+        assert 'route="/init/{ticket_id}",status="404"' in metrics and "/init/424242" not in metrics
     finally:
         await api.close()
         await simulator.close()
