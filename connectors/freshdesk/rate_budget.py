@@ -1,10 +1,11 @@
 """The per-account Freshdesk call budget, shared through Redis by every poller process of a tenant.
 
 Freshdesk's limit is per account and per minute, and failed calls count too. Each call takes a credit from
-the current minute's counter in Redis; past `limit x (1 - reserve)` the caller waits for the next minute, so
-the customer's own integrations keep their share. The limit is learned from X-RateLimit-Total; a low
-X-RateLimit-Remaining (other clients spending) also sends us to the next minute. A 429 is still honoured by
-the client's Retry-After handling: this budget is there so that it rarely happens.
+the current window's counter in Redis; past `limit x (1 - reserve)` the caller waits for the next window, so
+the customer's own integrations keep their share. The limit is learned from X-RateLimit-Total. The window's
+phase is learned too: when X-RateLimit-Remaining jumps back up, or shows that our call opened a fresh window,
+a new window started at that moment. A low Remaining (other clients spending) sends us to the next window.
+A 429 is still honoured by the client's Retry-After handling: this budget is there so that it rarely happens.
 """
 
 from __future__ import annotations
@@ -37,28 +38,38 @@ class RateBudget:
     def _allowed(self, limit: int) -> int:
         return max(1, math.floor(limit * (1 - self._reserve)))
 
+    async def _phase(self) -> float:
+        raw = await self._redis.get(f"{self._prefix}:phase")
+        return float(raw) if raw else 0.0
+
     async def acquire(self) -> None:
-        """Take one credit of the current minute, waiting for the next minute while this one is spent."""
+        """Take one credit of the current window, waiting for the next window while this one is spent."""
         while True:
-            now = self._clock()
-            minute = int(now // 60)
-            key = f"{self._prefix}:{minute}"
+            phase = await self._phase()
+            minute = int((self._clock() - phase) // 60)
+            key = f"{self._prefix}:{phase:.3f}:{minute}"
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
                 pipe.expire(key, 120)
                 used, _ = await pipe.execute()
             if used <= self._allowed(await self.limit()):
                 return
-            await self._wait_for_minute(minute + 1)
+            await self._wait_for_window(phase, minute + 1)
 
     async def observe(self, total: int | None, remaining: int | None) -> None:
-        """Learn the account's limit; if others left little, stop until the next minute."""
-        if total:
-            await self._redis.set(f"{self._prefix}:total", total, ex=24 * 3600)
-        if total and remaining is not None and remaining < total * self._reserve:
-            await self._wait_for_minute(int(self._clock() // 60) + 1)
+        """Learn the account's limit and window phase; if others left little, stop until the next window."""
+        if not total or remaining is None:
+            return
+        now = self._clock()
+        previous = await self._redis.getset(f"{self._prefix}:remaining", remaining)
+        if remaining >= total - 1 or (previous is not None and remaining > int(previous)):
+            await self._redis.set(f"{self._prefix}:phase", f"{now % 60:.3f}", ex=24 * 3600)  # a window began
+        await self._redis.set(f"{self._prefix}:total", total, ex=24 * 3600)
+        if remaining < total * self._reserve:
+            phase = await self._phase()
+            await self._wait_for_window(phase, int((now - phase) // 60) + 1)
 
-    async def _wait_for_minute(self, minute: int) -> None:
-        delay = max(0.0, minute * 60 - self._clock()) + 0.05
+    async def _wait_for_window(self, phase: float, minute: int) -> None:
+        delay = max(0.0, phase + minute * 60 - self._clock()) + 0.05
         self.waited += delay
         await self._sleep(delay)

@@ -42,13 +42,13 @@ async def redis(services):
 async def test_two_pollers_share_one_budget_and_leave_the_reserve(redis, namespace):
     clock = FakeTime()
     a, b = (RateBudget(redis, namespace, "acme", 0.1, clock=clock.time, sleep=clock.sleep) for _ in range(2))
-    await a.observe(total=100, remaining=100)
+    await a.observe(total=100, remaining=100)  # a fresh window of the account began now
     for _ in range(45):
         await a.acquire()
         await b.acquire()
     assert a.waited == b.waited == 0 and clock.now == START
-    await b.acquire()  # the 91st call of the minute waits for the next one
-    assert clock.now >= START + timedelta(seconds=30) and clock.now.second == 0
+    await b.acquire()  # the 91st call of the window waits for the account's next window
+    assert START + timedelta(seconds=60) <= clock.now < START + timedelta(seconds=61)
 
 
 async def test_unknown_limit_is_a_trial_accounts_and_low_remaining_waits(redis, namespace):
@@ -77,4 +77,4 @@ async def test_a_sync_under_a_tight_limit_never_gets_a_429(redis, namespace):
     await server.close()
     assert len(tickets) == 150 and client.rate.throttled == 0  # max_retries=0: a 429 would have raised
     minutes = (clock.now - START).total_seconds() / 60
-    assert client.rate.calls / minutes >= 0.8 * 54  # close to the 90% share of 60 calls a minute
+    assert client.rate.calls / minutes >= 0.9 * 54  # at least 90% of the share left after the 10% reserve
