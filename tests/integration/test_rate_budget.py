@@ -2,9 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
 
 from connectors.freshdesk.adapter import FreshdeskAdapter
 from connectors.freshdesk.client import FreshdeskClient, RetryAfterOrBackoff
@@ -30,13 +28,6 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-async def redis(services):
-    client = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 async def test_two_pollers_share_one_budget_and_leave_the_reserve(redis, namespace):

@@ -1,17 +1,9 @@
 import pytest
 from cryptography.fernet import Fernet
-from redis.asyncio import Redis
 
 from copilot.errors import TenantError
 from copilot.tenants import TenantRegistry
 from copilot.vault import KeyVault
-
-
-@pytest.fixture
-async def redis(services):
-    client = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 async def test_keys_are_encrypted_at_rest_and_checked_exactly(redis, namespace):
