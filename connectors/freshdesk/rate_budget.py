@@ -3,9 +3,9 @@
 Freshdesk's limit is per account and per minute, and failed calls count too. Each call takes a credit from
 the current window's counter in Redis; past `limit x (1 - reserve)` the caller waits for the next window, so
 the customer's own integrations keep their share. The limit is learned from X-RateLimit-Total. The window's
-phase is learned too: when X-RateLimit-Remaining jumps back up, or shows that our call opened a fresh window,
-a new window started at that moment. A low Remaining (other clients spending) sends us to the next window.
-A 429 is still honoured by the client's Retry-After handling: this budget is there so that it rarely happens.
+phase is learned too: when X-RateLimit-Remaining is back near the full limit, a new window started then.
+A low Remaining (other clients spending) sends us to the next window. A 429 is still honoured by the
+client's Retry-After handling: this budget is there so that it rarely happens.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 DEFAULT_LIMIT = 50  # a trial account's limit, until the first response tells the real one
+FRESH_WINDOW_SLACK = 5  # calls other clients may make between a window's reset and our first response
 
 
 class RateBudget:
@@ -61,9 +62,11 @@ class RateBudget:
         if not total or remaining is None:
             return
         now = self._clock()
-        previous = await self._redis.getset(f"{self._prefix}:remaining", remaining)
-        if remaining >= total - 1 or (previous is not None and remaining > int(previous)):
-            await self._redis.set(f"{self._prefix}:phase", f"{now % 60:.3f}", ex=24 * 3600)  # a window began
+        # A window just began when Remaining is back near the full limit. Responses to concurrent calls arrive
+        # out of order, so smaller rises mean nothing, and the phase is set once per window (the lock).
+        fresh = remaining >= total - FRESH_WINDOW_SLACK
+        if fresh and await self._redis.set(f"{self._prefix}:phase-lock", 1, nx=True, ex=50):
+            await self._redis.set(f"{self._prefix}:phase", f"{now % 60:.3f}", ex=24 * 3600)
         await self._redis.set(f"{self._prefix}:total", total, ex=24 * 3600)
         if remaining < total * self._reserve:
             phase = await self._phase()
