@@ -49,12 +49,14 @@ async def backfill(env: dict[str, str], count: int) -> dict[str, float]:
                               TopicNames("sandbox"))
         result = await poller.sync_tickets()
     elapsed = time.monotonic() - start
-    served = server.app[SIMULATOR].calls
+    simulator = server.app[SIMULATOR]
+    served, windows = simulator.calls, simulator.window.closed
     publisher.close()
     await redis.aclose()
     await server.close()
     return {"tickets": result.tickets, "calls": served, "throttled": client.rate.throttled,
-            "minutes": elapsed / 60, "rate": served / (elapsed / 60)}
+            "minutes": elapsed / 60, "busiest": max(windows, default=served),
+            "full_windows": len(windows), "per_full_window": sum(windows) / max(1, len(windows))}
 
 
 def main() -> None:
@@ -64,10 +66,12 @@ def main() -> None:
     with sandbox() as box:
         r = asyncio.run(backfill(box.env, args.tickets))
     print(f"machine: {machine()}")
+    share = PRO_LIMIT * 0.9
     print(f"synced {r['tickets']:.0f} tickets with {r['calls']:.0f} API calls = {r['calls'] / r['tickets']:.3f} "
-          f"calls/ticket; 429 responses: {r['throttled']:.0f}; {r['minutes']:.2f} min at {r['rate']:.0f} calls/min "
-          f"= {r['rate'] / PRO_LIMIT:.0%} of the {PRO_LIMIT}/min limit ({r['rate'] / (PRO_LIMIT * 0.9):.0%} of the "
-          "90% share left after the 10% reserve)")
+          f"calls/ticket; 429 responses: {r['throttled']:.0f}; {r['minutes']:.2f} min")
+    print(f"account windows: {r['full_windows']:.0f} complete, {r['per_full_window']:.0f} calls each on average "
+          f"= {r['per_full_window'] / share:.0%} of the {share:.0f}-call share (limit {PRO_LIMIT}, 10% reserved); "
+          f"busiest window {r['busiest']:.0f} calls = {r['busiest'] / PRO_LIMIT:.0%} of the limit")
 
 
 if __name__ == "__main__":

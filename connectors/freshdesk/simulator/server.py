@@ -40,10 +40,13 @@ class RateWindow:
     limit: int
     started: datetime | None = None
     used: int = 0
+    closed: list[int] = field(default_factory=list)  # calls made in each finished window, for benchmarks
 
     def spend(self, now: datetime, credits: int = 1) -> int | None:
         """Returns seconds to wait when the minute's credits are gone, else None."""
         if self.started is None or now - self.started >= timedelta(minutes=1):
+            if self.started is not None:
+                self.closed.append(self.used)
             self.started, self.used = now, 0
         self.used += credits
         if self.used > self.limit:
