@@ -48,8 +48,9 @@ async def replay_dead_letters(settings: Settings, stage: str | None = None) -> i
     publisher = KafkaPublisher(settings.kafka.bootstrap_servers, client_id="copilot-dlq-replay")
     done_key = f"{settings.kafka.namespace}:dlq:replayed"
     try:
-        todo = [e for e in entries if (stage is None or e.letter.stage == stage)
-                and not await redis.sismember(done_key, e.id)]
+        wanted = [e for e in entries if stage is None or e.letter.stage == stage]
+        done = await redis.smismember(done_key, [e.id for e in wanted]) if wanted else []
+        todo = [e for e, replayed in zip(wanted, done, strict=True) if not replayed]
         messages = [OutgoingMessage(e.letter.source_topic, (e.letter.key or b"").decode(), e.letter.value)
                     for e in todo]
         if messages:

@@ -11,7 +11,6 @@ from api.keys import EMBEDDER, INDEX, REGISTRY, SUMMARIZER, tenant_of
 from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
 from api.validation import bounded_int
-from copilot.domain import Summary
 from copilot.errors import UpstreamError
 
 QUERY_TEXT_CHARS = 2000
@@ -28,7 +27,7 @@ async def init_ticket(request: web.Request) -> web.Response:
         vector, text = list(row["dense"]), row["text"]
     else:
         fresh = await _on_demand(request, ticket_id)
-        subject, summary, indexed = fresh.document.subject, _summary_json(fresh.summary), None
+        subject, summary, indexed = fresh.document.subject, summary_of(fresh.summary.__dict__), None
         vector, text = fresh.vector, fresh.text
     similar = await index.search_tickets(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], limit,
                                          exclude_ticket=ticket_id)
@@ -53,7 +52,3 @@ async def _on_demand(request: web.Request, ticket_id: int) -> FreshTicket:
                            "ticket_id")
     return fresh
 
-
-def _summary_json(summary: Summary) -> dict[str, str]:
-    return {"problem": summary.problem, "cause": summary.cause, "solution": summary.solution,
-            "result": summary.result, "summarizer": summary.summarizer}

@@ -223,7 +223,8 @@ async def list_conversations(request: web.Request) -> web.Response:
     return _paginate(request, sim.account.conversations_of(tid), *paging)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+async def _json_body(request: web.Request, required: str | None = None) -> dict[str, Any] | web.Response:
+    """The JSON object body, or Freshdesk's 400 for bad JSON or a missing `required` attribute."""
     try:
         body = await request.json()
     except ValueError:
@@ -231,15 +232,15 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
             {"field": "body", "message": "Request body has invalid json format", "code": "invalid_json"}]})
     if not isinstance(body, dict):
         return _validation("body", "It should be a JSON object", "datatype_mismatch")
+    if required and not body.get(required):
+        return _validation(required, "Mandatory attribute missing", "missing_field")
     return body
 
 
 async def create_ticket(request: web.Request) -> web.Response:
-    body = await _json_body(request)
+    body = await _json_body(request, required="subject")
     if isinstance(body, web.Response):
         return body
-    if not body.get("subject"):
-        return _validation("subject", "Mandatory attribute missing", "missing_field")
     return web.json_response(request.app[SIMULATOR].account.create_ticket(body), status=201)
 
 
@@ -254,11 +255,9 @@ async def update_ticket(request: web.Request) -> web.Response:
 
 def _conversation_handler(private: bool) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await _json_body(request, required="body")
         if isinstance(body, web.Response):
             return body
-        if not body.get("body"):
-            return _validation("body", "Mandatory attribute missing", "missing_field")
         tid = _ticket_id(request)
         conv = None
         if tid is not None:
