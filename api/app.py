@@ -10,16 +10,20 @@ from redis.asyncio import Redis
 
 from api.auth import tenant_auth
 from api.errors import json_errors, request_metrics
-from api.keys import EMBEDDER, INDEX, REDIS, REGISTRY, SETTINGS, SUMMARIZER
+from api.keys import EMBEDDER, FEEDBACK, INDEX, PUBLISHER, REDIS, REGISTRY, SETTINGS, SUMMARIZER
+from api.routes.feedback import feedback
 from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
 from api.routes.query import query
 from api.routes.webhooks import freshdesk_webhook
+from connectors.publisher import KafkaPublisher
+from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
 from copilot.providers.embeddings import create_embedder
 from copilot.providers.summarizer import create_summarizer
 from copilot.settings import Settings
 from copilot.tenants import TenantRegistry
+from copilot.topics import ensure_topics
 from copilot.vault import KeyVault
 
 
@@ -30,8 +34,17 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     vault = KeyVault.from_settings(s.security.fernet_keys, s.security.environment, s.stack.data_dir)
     app[REDIS] = redis
     app[REGISTRY] = TenantRegistry(redis, vault, s.kafka.namespace)
+    app[FEEDBACK] = FeedbackStore(redis, s.kafka.namespace, s.feedback.query_ttl_seconds)
     yield
     await redis.aclose()
+
+
+async def _kafka(app: web.Application) -> AsyncIterator[None]:
+    await asyncio.to_thread(ensure_topics, app[SETTINGS].kafka)  # the feedback topic, if the API starts first
+    publisher = KafkaPublisher(app[SETTINGS].kafka.bootstrap_servers, client_id="copilot-api")
+    app[PUBLISHER] = publisher
+    yield
+    await asyncio.to_thread(publisher.close)
 
 
 async def _search(app: web.Application) -> AsyncIterator[None]:
@@ -51,11 +64,12 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_metrics, json_errors, tenant_auth],
                           client_max_size=settings.api.max_body_bytes)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([_redis, _search])
+    app.cleanup_ctx.extend([_redis, _kafka, _search])
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/init/{ticket_id}", init_ticket)
     app.router.add_post("/query", query)
+    app.router.add_post("/feedback", feedback)
     app.router.add_post("/webhooks/freshdesk/{tenant}", freshdesk_webhook)
     return app

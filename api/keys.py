@@ -3,6 +3,8 @@
 from aiohttp import web
 from redis.asyncio import Redis
 
+from connectors.publisher import KafkaPublisher
+from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
 from copilot.providers.embeddings import Embedder
 from copilot.providers.summarizer import Summarizer
@@ -15,6 +17,8 @@ REGISTRY = web.AppKey("registry", TenantRegistry)
 EMBEDDER = web.AppKey("embedder", Embedder)
 SUMMARIZER = web.AppKey("summarizer", Summarizer)  # for tickets not indexed yet
 INDEX = web.AppKey("index", CopilotIndex)
+FEEDBACK = web.AppKey("feedback", FeedbackStore)
+PUBLISHER = web.AppKey("publisher", KafkaPublisher)  # the feedback topic's producer
 TENANT = web.RequestKey("tenant", Tenant)  # set by the auth middleware
 
 

@@ -25,6 +25,7 @@ def ticket_hit(hit: Hit) -> dict[str, Any]:
         "ticket_id": row["ticket_id"], "subject": row["subject"], "summary": summary_of(row),
         "resolution": row.get("solution", ""), "status": STATUS.get(row["status"], str(row["status"])),
         "tags": json.loads(row.get("tags") or "[]"), "score": round(hit.score, 6),
+        "feedback_boost": round(hit.feedback, 4),
     }
 
 
@@ -32,7 +33,7 @@ def article_hit(hit: Hit) -> dict[str, Any]:
     row = hit.fields
     body = row.get("text", "").split("\n", 1)[-1]
     return {"article_id": row["article_id"], "title": row["title"], "snippet": body[:300],
-            "score": round(hit.score, 6)}
+            "score": round(hit.score, 6), "feedback_boost": round(hit.feedback, 4)}
 
 
 def indexed_info(row: dict[str, Any]) -> dict[str, Any]:

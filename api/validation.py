@@ -39,3 +39,20 @@ def text_field(body: dict[str, Any], field: str, max_length: int) -> str:
     if len(value) > max_length:
         raise RequestError(400, "invalid_field", f"{field} must be at most {max_length} characters", field)
     return value.strip()
+
+
+def required_int(body: dict[str, Any], field: str, low: int, high: int) -> int:
+    if body.get(field) is None:
+        raise RequestError(400, "invalid_field", f"{field} is required", field)
+    return bounded_int(body[field], field, low, low, high)
+
+
+def optional_int(body: dict[str, Any], field: str, low: int, high: int) -> int | None:
+    return None if body.get(field) is None else required_int(body, field, low, high)
+
+
+def choice_field(body: dict[str, Any], field: str, options: tuple[str, ...]) -> str:
+    value = body.get(field)
+    if value not in options:
+        raise RequestError(400, "invalid_field", f"{field} must be one of {', '.join(options)}", field)
+    return str(value)

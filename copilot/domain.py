@@ -17,13 +17,17 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def item_key(tenant: str, item_type: str, item_id: int) -> str:
+    return f"{tenant}/{item_type}/{item_id}"
+
+
 def ticket_key(tenant: str, ticket_id: int) -> str:
     """Kafka key of every ticket-scoped message: tickets and conversations share it to be co-partitioned."""
-    return f"{tenant}/ticket/{ticket_id}"
+    return item_key(tenant, "ticket", ticket_id)
 
 
 def article_key(tenant: str, article_id: int) -> str:
-    return f"{tenant}/article/{article_id}"
+    return item_key(tenant, "article", article_id)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,26 @@ class DeadLetter:
     failed_at: datetime = field(default_factory=utcnow)
 
 
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """A vote on an item, keyed by the item so one partition aggregates all of that item's votes."""
+
+    tenant: str
+    feedback_id: str
+    query_id: str
+    item_type: str  # "ticket" | "article"
+    item_id: int
+    rating: str  # "positive" | "negative"
+    context: tuple[float, ...]
+    given_at: datetime
+    context_ticket_id: int | None = None
+    agent_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return item_key(self.tenant, self.item_type, self.item_id)
+
+
 def to_record(obj: Any) -> Any:
     """Dataclass -> Avro-ready dict (tuples become lists, nested dataclasses dicts)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -218,6 +242,10 @@ def document_from_record(rec: dict[str, Any]) -> MergedDocument:
         "conversations": tuple(MergedConversation(**c) for c in rec.get("conversations") or ()),
         "attachments": _attachments(rec.get("attachments")),
     })
+
+
+def feedback_from_record(rec: dict[str, Any]) -> FeedbackEvent:
+    return FeedbackEvent(**{**rec, "context": tuple(rec["context"])})
 
 
 def summarized_from_record(rec: dict[str, Any]) -> SummarizedDocument:

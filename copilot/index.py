@@ -32,6 +32,7 @@ ARTICLE_FIELDS = ["tenant", "article_id", "title", "text", "status", "updated_at
 class Hit:
     score: float
     fields: dict[str, Any]
+    feedback: float = 1.0  # the factor agents' votes applied to the score (api.ranking)
 
 
 def _scope(tenant: str, extra: str = "") -> str:

@@ -10,3 +10,4 @@ DOCUMENTS = Counter("copilot_documents_total", "Documents through a stage", ["st
 DEAD_LETTERS = Counter("copilot_dead_letters_total", "Messages sent to the dead-letter topic", ["stage"])
 LLM_CALLS = Counter("copilot_llm_calls_total", "Summaries computed by a summarizer", ["summarizer"])
 HTTP_REQUESTS = Histogram("copilot_http_request_seconds", "API latency", ["route", "status"])
+FEEDBACK_VOTES = Counter("copilot_feedback_votes_total", "Votes counted into the rerank table", ["rating"])

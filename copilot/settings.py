@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from copilot.feedback import RerankPolicy
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
@@ -99,6 +101,21 @@ class ApiSettings(_Base):
     max_body_bytes: int = Field(64 * 1024, alias="COPILOT_API_MAX_BODY")
 
 
+class FeedbackSettings(_Base):
+    """How votes rerank results (see copilot.feedback for what each knob does)."""
+
+    half_life_days: float = Field(30.0, alias="COPILOT_FEEDBACK_HALF_LIFE_DAYS", gt=0)
+    prior_votes: float = Field(3.0, alias="COPILOT_FEEDBACK_PRIOR_VOTES", gt=0)
+    max_boost: float = Field(0.25, alias="COPILOT_FEEDBACK_MAX_BOOST", ge=0, lt=1)
+    context_floor: float = Field(0.35, alias="COPILOT_FEEDBACK_CONTEXT_FLOOR", ge=-1, lt=1)
+    query_ttl_seconds: int = Field(7 * 86400, alias="COPILOT_FEEDBACK_QUERY_TTL", ge=60,
+                                   description="how long a shown result can still be voted on")
+
+    def policy(self) -> RerankPolicy:
+        return RerankPolicy(half_life_days=self.half_life_days, prior_votes=self.prior_votes,
+                            max_boost=self.max_boost, context_floor=self.context_floor)
+
+
 class WorkerSettings(_Base):
     index_batch_size: int = Field(64, alias="COPILOT_INDEX_BATCH", ge=1)
     index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
@@ -121,3 +138,4 @@ class Settings:
         self.poller = PollerSettings()
         self.api = ApiSettings()
         self.worker = WorkerSettings()
+        self.feedback = FeedbackSettings()

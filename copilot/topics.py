@@ -36,9 +36,11 @@ CONVERSATIONS = TopicSpec("freshdesk.conversations", "every conversation (Conver
 ARTICLES = TopicSpec("freshdesk.articles", "knowledge-base articles (ArticleEvent)", compacted=True)
 DOCUMENTS = TopicSpec("documents.merged", "merged ticket documents (MergedDocument)", compacted=True)
 SUMMARIES = TopicSpec("documents.summarized", "documents with summaries (SummarizedDocument)", compacted=True)
+FEEDBACK = TopicSpec("feedback", "agents' votes on shown items, the source of the rerank table (FeedbackEvent)",
+                     compacted=False, retention_ms=-1)
 DEAD_LETTERS = TopicSpec("deadletter", "messages a stage could not process (DeadLetter)",
                          compacted=False, retention_ms=4 * WEEK_MS)
-ALL = (TICKETS, CONVERSATIONS, ARTICLES, DOCUMENTS, SUMMARIES, DEAD_LETTERS)
+ALL = (TICKETS, CONVERSATIONS, ARTICLES, DOCUMENTS, SUMMARIES, FEEDBACK, DEAD_LETTERS)
 
 
 class TopicNames:
@@ -69,6 +71,10 @@ class TopicNames:
     @property
     def summaries(self) -> str:
         return self(SUMMARIES)
+
+    @property
+    def feedback(self) -> str:
+        return self(FEEDBACK)
 
     @property
     def dead_letters(self) -> str:

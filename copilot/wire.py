@@ -17,6 +17,7 @@ _CONTRACTS: dict[type, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     domain.MergedDocument: ("MergedDocument", domain.document_from_record),
     domain.SummarizedDocument: ("SummarizedDocument", domain.summarized_from_record),
     domain.DeadLetter: ("DeadLetter", lambda rec: domain.DeadLetter(**rec)),
+    domain.FeedbackEvent: ("FeedbackEvent", domain.feedback_from_record),
 }
 
 

@@ -22,7 +22,7 @@ NAMESPACE = "com.freshdeskcopilot"
 # Named types must be parsed before the records that use them.
 LOAD_ORDER = (
     "attachment", "ticket_event", "conversation_event", "article_event", "merged_conversation",
-    "merged_document", "summary", "summarized_document", "dead_letter",
+    "merged_document", "summary", "summarized_document", "dead_letter", "feedback_event",
 )
 
 

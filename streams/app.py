@@ -6,7 +6,7 @@ import faust
 
 from copilot.settings import Settings
 from copilot.topics import TopicNames
-from streams.agents import articles, index, merge, summarize
+from streams.agents import articles, feedback, index, merge, summarize
 from streams.resources import WorkerResources
 from streams.tables import declare_tables
 from streams.topics import declare_topics
@@ -38,4 +38,5 @@ def create_app(settings: Settings) -> faust.App:
     summarize.register(app, topics, tables, resources)
     index.register(app, topics, resources)
     articles.register(app, topics, resources)
+    feedback.register(app, topics, tables, resources)
     return app

@@ -6,6 +6,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
+from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
 from copilot.progress import PipelineProgress
 from copilot.providers.embeddings import Embedder, create_embedder
@@ -22,6 +23,7 @@ class WorkerResources:
         self.summarizer: Summarizer = create_summarizer(settings.providers)
         self.redis = Redis.from_url(settings.redis.url, decode_responses=True)
         self.progress = PipelineProgress(self.redis, settings.kafka.namespace)
+        self.feedback = FeedbackStore(self.redis, settings.kafka.namespace)
 
     async def embedder(self) -> Embedder:
         async with self._lock:

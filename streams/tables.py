@@ -12,6 +12,7 @@ from faust.types import TableT
 class StreamTables:
     join_state: TableT  # ticket key -> encoded JoinState (streams.merging)
     summaries: TableT  # ticket key -> {"content_hash", "summary"}: the summary cache
+    feedback: TableT  # item key -> copilot.feedback aggregate (JSON), mirrored to Redis for the API
 
 
 def declare_tables(app: faust.App, partitions: int) -> StreamTables:
@@ -20,4 +21,5 @@ def declare_tables(app: faust.App, partitions: int) -> StreamTables:
         # a `schema=` alone is not used when the changelog is read back on recovery.
         join_state=app.Table("join-state", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
         summaries=app.Table("summary-cache", default=None, partitions=partitions, key_type=bytes),
+        feedback=app.Table("feedback", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
     )

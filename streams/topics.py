@@ -16,6 +16,7 @@ class StreamTopics:
     articles: TopicT
     documents: TopicT
     summaries: TopicT
+    feedback: TopicT
     dead_letters: TopicT
     names: TopicNames
 
@@ -28,6 +29,7 @@ def declare_topics(app: faust.App, names: TopicNames) -> StreamTopics:
 
     return StreamTopics(
         sources=raw(names.tickets, names.conversations), articles=raw(names.articles),
-        documents=raw(names.documents), summaries=raw(names.summaries), dead_letters=raw(names.dead_letters),
+        documents=raw(names.documents), summaries=raw(names.summaries), feedback=raw(names.feedback),
+        dead_letters=raw(names.dead_letters),
         names=names,
     )

@@ -10,6 +10,7 @@ from api.errors import RequestError
 from api.keys import EMBEDDER, INDEX, REGISTRY, SUMMARIZER, tenant_of
 from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
+from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int
 from copilot.errors import UpstreamError
 
@@ -29,13 +30,15 @@ async def init_ticket(request: web.Request) -> web.Response:
         fresh = await _on_demand(request, ticket_id)
         subject, summary, indexed = fresh.document.subject, summary_of(fresh.summary.__dict__), None
         vector, text = fresh.vector, fresh.text
-    similar = await index.search_tickets(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], limit,
+    similar = await index.search_tickets(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], candidates(limit),
                                          exclude_ticket=ticket_id)
-    articles = await index.search_articles(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], limit=3)
+    articles = await index.search_articles(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], candidates(3))
+    shown = await rerank(request.app, tenant.tenant_id, vector, {"ticket": (similar, limit), "article": (articles, 3)})
+    query_id = await remember_shown(request.app, tenant.tenant_id, vector, shown, ticket_id)
     return web.json_response({
-        "ticket_id": ticket_id, "subject": subject, "ticket_summary": summary,
-        "similar_tickets": [ticket_hit(h) for h in similar],
-        "related_solutions": [article_hit(h) for h in articles],
+        "query_id": query_id, "ticket_id": ticket_id, "subject": subject, "ticket_summary": summary,
+        "similar_tickets": [ticket_hit(h) for h in shown["ticket"]],
+        "related_solutions": [article_hit(h) for h in shown["article"]],
         "indexed": indexed,  # null: computed on demand, the pipeline has not indexed this ticket yet
     })
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from aiohttp import web
 
 from api.keys import EMBEDDER, INDEX, tenant_of
 from api.presenters import article_hit, ticket_hit
+from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int, json_object, text_field
 
 MAX_QUERY_CHARS = 2000
@@ -20,9 +19,12 @@ async def query(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     [vector] = await request.app[EMBEDDER].embed([text])
     index = request.app[INDEX]
-    tickets = await index.search_tickets(tenant.tenant_id, vector, text, limit)
-    articles = await index.search_articles(tenant.tenant_id, vector, text, limit=min(limit, 5))
+    tickets = await index.search_tickets(tenant.tenant_id, vector, text, candidates(limit))
+    articles = await index.search_articles(tenant.tenant_id, vector, text, candidates(min(limit, 5)))
+    shown = await rerank(request.app, tenant.tenant_id, vector,
+                         {"ticket": (tickets, limit), "article": (articles, min(limit, 5))})
+    query_id = await remember_shown(request.app, tenant.tenant_id, vector, shown)
     return web.json_response({
-        "query_id": str(uuid.uuid4()), "query": text,
-        "tickets": [ticket_hit(h) for h in tickets], "solutions": [article_hit(h) for h in articles],
+        "query_id": query_id, "query": text,
+        "tickets": [ticket_hit(h) for h in shown["ticket"]], "solutions": [article_hit(h) for h in shown["article"]],
     })
