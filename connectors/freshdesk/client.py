@@ -158,17 +158,28 @@ class FreshdeskClient:
             since = last if last != since else _next_second(since)
 
     async def ticket(self, ticket_id: int) -> dict[str, Any] | None:
-        try:
-            body, _ = await self.get(f"/tickets/{ticket_id}")
-        except FreshdeskHTTPError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return body
+        """The ticket, from the archive if Freshdesk archived it (closed and idle for 120 days); None if unknown."""
+        for path in (f"/tickets/{ticket_id}", f"/tickets/archived/{ticket_id}"):
+            try:
+                body, _ = await self.get(path)
+                return dict(body)
+            except FreshdeskHTTPError as exc:
+                if exc.status != 404:
+                    raise
+        return None
 
     async def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Every page; a ticket archived since it was listed is read from the archive."""
+        try:
+            return await self._all(f"/tickets/{ticket_id}/conversations")
+        except FreshdeskHTTPError as exc:
+            if exc.status != 404:
+                raise
+        return await self._all(f"/tickets/archived/{ticket_id}/conversations")
+
+    async def _all(self, path: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = []
-        async for page in self.pages(f"/tickets/{ticket_id}/conversations", {}):
+        async for page in self.pages(path, {}):
             result.extend(page)
         return result
 

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from connectors.freshdesk.adapter import FreshdeskAdapter
-from connectors.freshdesk.client import FreshdeskClient, RetryAfterOrBackoff
+from connectors.freshdesk.client import FreshdeskClient, FreshdeskHTTPError, RetryAfterOrBackoff
 from connectors.freshdesk.simulator.account import SimulatedAccount
 from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
 from connectors.freshdesk.simulator.server import SIMULATOR, SimulatorConfig, create_simulator_app
@@ -160,3 +160,26 @@ async def test_deleted_tickets_leave_and_restored_ones_come_back(rig):
                                                if k.endswith(f"/ticket/{ticket_id}"))]
 
     assert states(5) == [False, True, False] and states(6) == [False, True]
+
+
+async def test_archived_tickets_stay_indexed_and_are_read_from_the_archive(rig):
+    poller, account, clock, names, bootstrap = rig
+    clock.now += timedelta(seconds=10)
+    await poller.sync_tickets()
+    clock.now += timedelta(days=121)  # every closed ticket is now idle for more than 120 days
+    closed = sorted(tid for tid, t in account.tickets.items() if t["status"] == 5)
+    assert closed
+    before = len(read_all(bootstrap, names.tickets))
+    assert (await poller.sync_tickets()).tickets == 0  # archived tickets left the lists: nothing is deleted
+    assert len(read_all(bootstrap, names.tickets)) == before
+    assert closed[0] in account.archived
+
+    adapter = poller.adapter
+    with pytest.raises(FreshdeskHTTPError) as gone:
+        await adapter.client.get(f"/tickets/{closed[0]}")
+    assert gone.value.status == 404
+    ticket = await adapter.fetch_ticket(closed[0])  # GET /tickets/{id} is 404 now; the archive answers
+    assert ticket is not None and ticket.subject == account.tickets[closed[0]]["subject"]
+    conversations = await adapter.fetch_conversations(closed[0])
+    assert [c.conversation_id for c in conversations] == [c["id"] for c in account.conversations[closed[0]]]
+    assert await adapter.fetch_ticket(99_999) is None

@@ -32,6 +32,7 @@ class SimulatedAccount:
     articles: dict[int, dict[str, Any]] = field(default_factory=dict)
     archived: set[int] = field(default_factory=set)
     _next_id: int = 1
+    _archive_checked: datetime | None = None
 
     # -- loading -----------------------------------------------------------------------------------------
     def load_tickets(self, lines: Iterable[dict[str, Any]]) -> None:
@@ -60,9 +61,10 @@ class SimulatedAccount:
         return account
 
     # -- reads -------------------------------------------------------------------------------------------
-    def ticket(self, ticket_id: int) -> dict[str, Any] | None:
-        """A ticket as GET /tickets/{id} shows it, or None when unknown or archived."""
-        if ticket_id in self.archived:
+    def ticket(self, ticket_id: int, archived: bool = False) -> dict[str, Any] | None:
+        """A ticket as GET /tickets/{id} shows it (archived=False) or GET /tickets/archived/{id} (True);
+        None when unknown or on the other side of the archive."""
+        if (ticket_id in self.archived) != archived:
             return None
         ticket = self.tickets.get(ticket_id)
         return copy.deepcopy(ticket) if ticket else None
@@ -84,10 +86,13 @@ class SimulatedAccount:
         return [copy.deepcopy(t) for t in self.tickets.values() if visible(t)]
 
     def archive_idle_closed(self) -> None:
-        """Closed tickets idle for 120 days leave the lists and GET /tickets/{id}."""
+        """Closed tickets idle for 120 days leave the lists and GET /tickets/{id} (checked once a minute)."""
         now = self.clock()
+        if self._archive_checked and now - self._archive_checked < timedelta(minutes=1):
+            return
+        self._archive_checked = now
         for tid, t in self.tickets.items():
-            if t.get("status") == 5 and now - parse(t["updated_at"]) >= ARCHIVE_AFTER:
+            if t.get("status") == 5 and not t.get("deleted") and now - parse(t["updated_at"]) >= ARCHIVE_AFTER:
                 self.archived.add(tid)
 
     # -- writes (what agents and customers do) -----------------------------------------------------------

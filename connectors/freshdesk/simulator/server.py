@@ -86,6 +86,7 @@ async def freshdesk_edge(request: web.Request, handler: Handler) -> web.StreamRe
     """Auth, rate limit, fault injection and the rate-limit headers every response carries."""
     sim = request.app[SIMULATOR]
     sim.calls += 1
+    sim.account.archive_idle_closed()
     wait = sim.window.spend(sim.account.clock())
     response: web.StreamResponse
     if not _authorized(request, sim.config.api_key):
@@ -201,26 +202,30 @@ def _not_found() -> web.Response:
     return _error(404, {"code": "access_denied", "message": "The requested resource was not found"})
 
 
-async def get_ticket(request: web.Request) -> web.Response:
-    sim = request.app[SIMULATOR]
-    tid = _ticket_id(request)
-    ticket = sim.account.ticket(tid) if tid is not None else None
-    if ticket is None:
-        return _not_found()
-    if "conversations" in request.query.get("include", "").split(","):
-        ticket["conversations"] = sim.account.conversations_of(ticket["id"])[:CONVERSATIONS_EMBEDDED]
-    return web.json_response(ticket)
+def _ticket_reads(archived: bool) -> tuple[Callable[[web.Request], Awaitable[web.Response]], ...]:
+    """GET /tickets/{id} and its conversations, or the same under /tickets/archived/ for archived tickets."""
 
+    async def get_ticket(request: web.Request) -> web.Response:
+        sim = request.app[SIMULATOR]
+        tid = _ticket_id(request)
+        ticket = sim.account.ticket(tid, archived) if tid is not None else None
+        if ticket is None:
+            return _not_found()
+        if "conversations" in request.query.get("include", "").split(","):
+            ticket["conversations"] = sim.account.conversations_of(ticket["id"])[:CONVERSATIONS_EMBEDDED]
+        return web.json_response(ticket)
 
-async def list_conversations(request: web.Request) -> web.Response:
-    sim = request.app[SIMULATOR]
-    tid = _ticket_id(request)
-    if tid is None or sim.account.ticket(tid) is None:
-        return _not_found()
-    paging = _page_params(request)
-    if isinstance(paging, web.Response):
-        return paging
-    return _paginate(request, sim.account.conversations_of(tid), *paging)
+    async def list_conversations(request: web.Request) -> web.Response:
+        sim = request.app[SIMULATOR]
+        tid = _ticket_id(request)
+        if tid is None or sim.account.ticket(tid, archived) is None:
+            return _not_found()
+        paging = _page_params(request)
+        if isinstance(paging, web.Response):
+            return paging
+        return _paginate(request, sim.account.conversations_of(tid), *paging)
+
+    return get_ticket, list_conversations
 
 
 async def _json_body(request: web.Request, required: str | None = None) -> dict[str, Any] | web.Response:
@@ -308,6 +313,10 @@ def create_simulator_app(account: SimulatedAccount, config: SimulatorConfig) -> 
     app = web.Application(middlewares=[freshdesk_edge])
     app[SIMULATOR] = Simulator(account, config)
     r = app.router
+    get_ticket, list_conversations = _ticket_reads(archived=False)
+    get_archived, list_archived_conversations = _ticket_reads(archived=True)
+    r.add_get("/api/v2/tickets/archived/{ticket_id}", get_archived)
+    r.add_get("/api/v2/tickets/archived/{ticket_id}/conversations", list_archived_conversations)
     r.add_get("/api/v2/tickets", list_tickets)
     r.add_post("/api/v2/tickets", create_ticket)
     r.add_get("/api/v2/tickets/{ticket_id}", get_ticket)
