@@ -81,15 +81,19 @@ def _print_stack(s) -> None:  # type: ignore[no-untyped-def]
 @click.option("--articles", "articles_file", type=click.Path(exists=True, path_type=Path))
 @click.option("--rate-limit", type=int, default=400, show_default=True, help="calls per minute")
 @click.option("--error-rate", type=float, default=0.0, help="share of calls answered 503")
+@click.option("--archive-after-days", type=int, help="archive closed tickets idle this long (off by default)")
 def simulator(port: int, host: str, domain: str, api_key: str, tickets_file: Path, articles_file: Path | None,
-              rate_limit: int, error_rate: float) -> None:
+              rate_limit: int, error_rate: float, archive_after_days: int | None) -> None:
     """Serve a Freshdesk API v2 account from JSONL files."""
+    from datetime import timedelta
+
     from aiohttp import web
 
     from connectors.freshdesk.simulator.account import SimulatedAccount
     from connectors.freshdesk.simulator.server import SimulatorConfig, create_simulator_app
 
-    account = SimulatedAccount.from_files(tickets_file, articles_file)
+    archive_after = timedelta(days=archive_after_days) if archive_after_days else None
+    account = SimulatedAccount.from_files(tickets_file, articles_file, archive_after=archive_after)
     config = SimulatorConfig(domain=domain, api_key=api_key, rate_limit_per_minute=rate_limit,
                              error_rate=error_rate)
     web.run_app(create_simulator_app(account, config), host=host, port=port, access_log=None,

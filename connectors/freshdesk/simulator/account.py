@@ -17,7 +17,7 @@ from typing import Any
 from connectors.freshdesk.timefmt import format_ts, parse
 
 Clock = Callable[[], datetime]
-ARCHIVE_AFTER = timedelta(days=120)
+ARCHIVE_AFTER = timedelta(days=120)  # Freshdesk's default once an account turns archiving on
 
 
 def system_clock() -> datetime:
@@ -31,6 +31,7 @@ class SimulatedAccount:
     conversations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     articles: dict[int, dict[str, Any]] = field(default_factory=dict)
     archived: set[int] = field(default_factory=set)
+    archive_after: timedelta | None = None  # archiving is an account setting, off unless enabled
     _next_id: int = 1
     _archive_checked: datetime | None = None
 
@@ -52,9 +53,9 @@ class SimulatedAccount:
             self.articles[int(raw["id"])] = dict(raw)
 
     @classmethod
-    def from_files(cls, tickets: Path, articles: Path | None = None, clock: Clock = system_clock
-                   ) -> SimulatedAccount:
-        account = cls(clock=clock)
+    def from_files(cls, tickets: Path, articles: Path | None = None, clock: Clock = system_clock,
+                   archive_after: timedelta | None = None) -> SimulatedAccount:
+        account = cls(clock=clock, archive_after=archive_after)
         account.load_tickets(_read_jsonl(tickets))
         if articles:
             account.load_articles(_read_jsonl(articles))
@@ -86,13 +87,15 @@ class SimulatedAccount:
         return [copy.deepcopy(t) for t in self.tickets.values() if visible(t)]
 
     def archive_idle_closed(self) -> None:
-        """Closed tickets idle for 120 days leave the lists and GET /tickets/{id} (checked once a minute)."""
+        """Closed tickets idle for `archive_after` leave the lists and GET /tickets/{id} (checked once a minute)."""
+        if self.archive_after is None:
+            return
         now = self.clock()
         if self._archive_checked and now - self._archive_checked < timedelta(minutes=1):
             return
         self._archive_checked = now
         for tid, t in self.tickets.items():
-            if t.get("status") == 5 and not t.get("deleted") and now - parse(t["updated_at"]) >= ARCHIVE_AFTER:
+            if t.get("status") == 5 and not t.get("deleted") and now - parse(t["updated_at"]) >= self.archive_after:
                 self.archived.add(tid)
 
     # -- writes (what agents and customers do) -----------------------------------------------------------
