@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from connectors.base import PlatformAdapter
 from connectors.publisher import KafkaPublisher, OutgoingMessage
 from connectors.sync_state import SyncState
-from copilot.domain import ArticleEvent, TicketEvent, article_key, to_record, utcnow
+from copilot.domain import ArticleEvent, ConversationEvent, TicketEvent, article_key, to_record, utcnow
 from copilot.topics import TopicNames
 from copilot.wire import serialize
 
@@ -45,28 +45,42 @@ class TenantPoller:
         result = PollResult()
         for feed in (None, "deleted", "spam"):
             async for page in self.adapter.changed_tickets(await self.state.cursor(feed), feed):
-                if not page:
-                    continue
-                fresh = await self.state.unpublished(page)
-                messages, tickets = await self._page_messages(fresh)
-                if messages:
-                    await self.publisher.publish(messages)
-                await self.state.commit(tickets, cursor=max(t.updated_at for t in page), feed=feed)
-                result.tickets += len(tickets)
-                result.conversations += len(messages) - len(tickets)
+                if page:
+                    await self._sync_page(page, feed, result)
         return result
 
-    async def _page_messages(self, tickets: list[TicketEvent]) -> tuple[list[OutgoingMessage], list[TicketEvent]]:
-        threads = await asyncio.gather(*(self._with_conversations(t) for t in tickets))
+    async def _sync_page(self, page: list[TicketEvent], feed: str | None, result: PollResult) -> None:
+        """Publish the page and move the cursor. If some conversation fetches failed (after their retries),
+        the tickets before the first failure are still published and committed, then the error is raised:
+        under a storm of errors each poll makes progress instead of failing the whole page again."""
+        fresh = {t.ticket_id for t in await self.state.unpublished(page)}
+        outcomes = iter(await asyncio.gather(*(self._with_conversations(t) for t in page if t.ticket_id in fresh),
+                                             return_exceptions=True))
+        done: list[TicketEvent] = []  # the page's prefix that is safe to commit
+        published: list[TicketEvent] = []
         messages: list[OutgoingMessage] = []
-        complete: list[TicketEvent] = []
-        for ticket, conversations in threads:
-            messages += [OutgoingMessage(self.topics.conversations, c.key, serialize(c)) for c in conversations]
-            messages.append(OutgoingMessage(self.topics.tickets, ticket.key, serialize(ticket)))
-            complete.append(ticket)
-        return messages, complete
+        failure: BaseException | None = None
+        for ticket in page:
+            if ticket.ticket_id in fresh:
+                outcome = next(outcomes)
+                if isinstance(outcome, BaseException):
+                    failure = outcome
+                    break
+                complete, conversations = outcome
+                messages += [OutgoingMessage(self.topics.conversations, c.key, serialize(c)) for c in conversations]
+                messages.append(OutgoingMessage(self.topics.tickets, complete.key, serialize(complete)))
+                published.append(complete)
+                result.conversations += len(conversations)
+            done.append(ticket)
+        if messages:
+            await self.publisher.publish(messages)
+        if done:
+            await self.state.commit(published, cursor=done[-1].updated_at, feed=feed)
+            result.tickets += len(published)
+        if failure is not None:
+            raise failure
 
-    async def _with_conversations(self, ticket: TicketEvent) -> tuple[TicketEvent, list]:
+    async def _with_conversations(self, ticket: TicketEvent) -> tuple[TicketEvent, list[ConversationEvent]]:
         if ticket.deleted or ticket.spam:
             return ticket, []  # leaving the index: its conversations are not needed (a restore re-fetches them)
         async with self._limit:

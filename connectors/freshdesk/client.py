@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_exponential_jitter
 
 from connectors.freshdesk.rate_budget import RateBudget
@@ -16,6 +16,7 @@ from copilot.errors import UpstreamError
 
 log = logging.getLogger(__name__)
 MAX_PER_PAGE = 100
+MAX_THROTTLES = 30  # 429s in a row for one call before giving up: with Retry-After, about half an hour
 
 
 class RetryableError(UpstreamError):
@@ -63,15 +64,38 @@ class RetryAfterOrBackoff:
         return float(self._backoff(state))
 
 
+class GiveUp:
+    """Tenacity stop condition: after `failures` 5xx or transport errors, or `throttles` 429s.
+
+    A 429 with Retry-After is the account saying when to come back, not a fault: counting it against the
+    failure budget made a busy account (the customer's own integrations using the limit) fail whole polls."""
+
+    def __init__(self, failures: int, throttles: int) -> None:
+        self._failures = failures
+        self._throttles = throttles
+        self._failed = 0
+        self._throttled = 0
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetryableError) and exc.retry_after is not None:
+            self._throttled += 1
+            return self._throttled > self._throttles
+        self._failed += 1
+        return self._failed > self._failures
+
+
 class FreshdeskClient:
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 30.0, max_retries: int = 6,
-                 backoff: RetryAfterOrBackoff | None = None, budget: RateBudget | None = None) -> None:
+                 max_throttles: int = MAX_THROTTLES, backoff: RetryAfterOrBackoff | None = None,
+                 budget: RateBudget | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._wait = backoff or RetryAfterOrBackoff()
         self._budget = budget
         self._auth = aiohttp.BasicAuth(api_key, "X")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
+        self._max_throttles = max_throttles
         self._session: aiohttp.ClientSession | None = None
         self.rate = RateLimitState()
 
@@ -88,7 +112,7 @@ class FreshdeskClient:
         url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}/api/v2{path_or_url}"
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(RetryableError), wait=self._wait,
-            stop=stop_after_attempt(self._max_retries + 1), reraise=True,
+            stop=GiveUp(self._max_retries, self._max_throttles), reraise=True,
         )
         async for attempt in retrying:
             with attempt:

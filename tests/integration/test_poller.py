@@ -1,5 +1,6 @@
 """The poller on real Kafka and Redis against the simulator: complete, no re-publishing, no loss in a second."""
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ from redis.asyncio import Redis
 
 from connectors.freshdesk.adapter import FreshdeskAdapter
 from connectors.freshdesk.client import FreshdeskClient, FreshdeskHTTPError, RetryAfterOrBackoff
-from connectors.freshdesk.simulator.account import SimulatedAccount
+from connectors.freshdesk.simulator.account import ARCHIVE_AFTER, SimulatedAccount, system_clock
 from connectors.freshdesk.simulator.demo import generate_articles, generate_tickets
 from connectors.freshdesk.simulator.server import SIMULATOR, SimulatorConfig, create_simulator_app
 from connectors.freshdesk.timefmt import format_ts
@@ -17,6 +18,7 @@ from connectors.poller import TenantPoller
 from connectors.publisher import KafkaPublisher
 from connectors.sync_state import SyncState
 from copilot.domain import ArticleEvent, ConversationEvent, TicketEvent
+from copilot.errors import UpstreamError
 from copilot.settings import KafkaSettings
 from copilot.topics import TopicNames, ensure_topics
 from copilot.wire import deserialize
@@ -38,16 +40,18 @@ def read_all(bootstrap: str, topic: str) -> list[tuple[str, bytes]]:
 
 
 @asynccontextmanager
-async def poller_for(services, namespace: str, account: SimulatedAccount, clock: Clock, **config):
+async def poller_for(services, namespace: str, account: SimulatedAccount, clock: Callable[[], datetime],
+                     max_retries: int = 6, **config):
     kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
                           COPILOT_KAFKA_PARTITIONS=2)
     ensure_topics(kafka)
-    server = TestServer(create_simulator_app(account, SimulatorConfig(TENANT, "k", rate_limit_per_minute=100_000,
-                                                                      **config)))
+    server = TestServer(create_simulator_app(account, SimulatorConfig(TENANT, "k", **{
+        "rate_limit_per_minute": 100_000, **config})))
     await server.start_server()
     redis = Redis.from_url(services["COPILOT_REDIS_URL"], decode_responses=True)
     publisher = KafkaPublisher(kafka.bootstrap_servers)
-    async with FreshdeskClient(str(server.make_url("")), "k", backoff=RetryAfterOrBackoff(0.01, 0.05)) as client:
+    async with FreshdeskClient(str(server.make_url("")), "k", backoff=RetryAfterOrBackoff(0.01, 0.05),
+                               max_retries=max_retries) as client:
         poller = TenantPoller(TENANT, FreshdeskAdapter(TENANT, client, clock=clock), publisher,
                               SyncState(redis, namespace, TENANT), TopicNames(namespace))
         yield poller, kafka.bootstrap_servers, server.app[SIMULATOR]
@@ -166,6 +170,7 @@ async def test_archived_tickets_stay_indexed_and_are_read_from_the_archive(rig):
     poller, account, clock, names, bootstrap = rig
     clock.now += timedelta(seconds=10)
     await poller.sync_tickets()
+    account.archive_after = ARCHIVE_AFTER  # the customer turns archiving on
     clock.now += timedelta(days=121)  # every closed ticket is now idle for more than 120 days
     closed = sorted(tid for tid, t in account.tickets.items() if t["status"] == 5)
     assert closed
@@ -183,3 +188,29 @@ async def test_archived_tickets_stay_indexed_and_are_read_from_the_archive(rig):
     conversations = await adapter.fetch_conversations(closed[0])
     assert [c.conversation_id for c in conversations] == [c["id"] for c in account.conversations[closed[0]]]
     assert await adapter.fetch_ticket(99_999) is None
+
+
+async def test_5xx_storms_and_429s_lose_nothing(services, namespace):
+    """30% of calls fail with 503 and the account allows 40 calls a second; retries give up after two, so
+    whole polls fail midway and the next poll must carry on from the last acknowledged page."""
+    account = SimulatedAccount()
+    account.load_tickets(generate_tickets(300, seed=4, now=system_clock() - timedelta(days=1)))
+    async with poller_for(services, namespace, account, system_clock, max_retries=2, error_rate=0.3, seed=9,
+                          rate_limit_per_minute=40, rate_window_seconds=1) as (poller, bootstrap, simulator):
+        failed_polls = 0
+        while True:
+            try:
+                await poller.sync_tickets()
+                break
+            except UpstreamError:
+                failed_polls += 1
+                assert failed_polls < 100
+    names = TopicNames(namespace)
+    tickets = {deserialize(TicketEvent, v).ticket_id: deserialize(TicketEvent, v)
+               for _, v in read_all(bootstrap, names.tickets)}
+    conversations = {deserialize(ConversationEvent, v).conversation_id
+                     for _, v in read_all(bootstrap, names.conversations)}
+    assert sorted(tickets) == list(range(1, 301))
+    assert conversations == {c["id"] for cs in account.conversations.values() for c in cs}
+    assert all(t.conversation_ids == tuple(c["id"] for c in account.conversations[i]) for i, t in tickets.items())
+    assert simulator.failed > 50 and simulator.throttled > 0 and failed_polls > 0  # the storm really happened

@@ -115,7 +115,7 @@ async def test_5xx_storm_is_retried_until_every_page_arrives():
 
 async def test_429_carries_retry_after_and_the_rate_headers_are_tracked():
     server = await _serve(_account(_tickets(1, NOW)), rate_limit_per_minute=2)
-    async with FreshdeskClient(str(server.make_url("")), "secret", max_retries=0) as client:
+    async with FreshdeskClient(str(server.make_url("")), "secret", max_retries=0, max_throttles=0) as client:
         await client.get("/tickets")
         assert (client.rate.total, client.rate.remaining) == (2, 1)
         await client.get("/tickets")

@@ -31,6 +31,7 @@ class SimulatorConfig:
     error_rate: float = 0.0
     seed: int = 0
     max_page: int = MAX_PAGE  # Freshdesk's cap; smaller in tests to reach it cheaply
+    rate_window_seconds: float = 60.0  # Freshdesk's is a minute; shorter in tests to see 429s cheaply
 
 
 @dataclass
@@ -38,19 +39,20 @@ class RateWindow:
     """Freshdesk's per-account, per-minute credit window; failed calls count too."""
 
     limit: int
+    seconds: float = 60.0
     started: datetime | None = None
     used: int = 0
     closed: list[int] = field(default_factory=list)  # calls made in each finished window, for benchmarks
 
     def spend(self, now: datetime, credits: int = 1) -> int | None:
         """Returns seconds to wait when the minute's credits are gone, else None."""
-        if self.started is None or now - self.started >= timedelta(minutes=1):
+        if self.started is None or now - self.started >= timedelta(seconds=self.seconds):
             if self.started is not None:
                 self.closed.append(self.used)
             self.started, self.used = now, 0
         self.used += credits
         if self.used > self.limit:
-            return max(1, math.ceil(60 - (now - self.started).total_seconds()))
+            return max(1, math.ceil(self.seconds - (now - self.started).total_seconds()))
         return None
 
     def remaining(self) -> int:
@@ -63,9 +65,11 @@ class Simulator:
     config: SimulatorConfig
     window: RateWindow = field(init=False)
     calls: int = 0
+    throttled: int = 0  # 429s answered
+    failed: int = 0  # 5xx injected
 
     def __post_init__(self) -> None:
-        self.window = RateWindow(self.config.rate_limit_per_minute)
+        self.window = RateWindow(self.config.rate_limit_per_minute, self.config.rate_window_seconds)
         self._random = random.Random(self.config.seed)  # noqa: S311 - fault injection, not security
 
 
@@ -93,9 +97,11 @@ async def freshdesk_edge(request: web.Request, handler: Handler) -> web.StreamRe
         response = _error(401, {"code": "invalid_credentials",
                                 "message": "You have to be logged in to perform this action."})
     elif wait is not None:
+        sim.throttled += 1
         response = _error(429, {"message": "You have exceeded the limit of requests per minute"})
         response.headers["Retry-After"] = str(wait)
     elif sim.config.error_rate and sim._random.random() < sim.config.error_rate:
+        sim.failed += 1
         response = _error(503, None)
     else:
         response = await handler(request)
