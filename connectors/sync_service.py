@@ -8,6 +8,7 @@ import time
 
 from redis.asyncio import Redis
 
+from connectors.backfill_progress import BackfillProgress
 from connectors.freshdesk.adapter import FreshdeskAdapter
 from connectors.freshdesk.client import FreshdeskClient
 from connectors.freshdesk.rate_budget import RateBudget
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class SyncService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, progress: BackfillProgress | None = None) -> None:
         self.settings = settings
+        self.progress = progress
         self.redis = Redis.from_url(settings.redis.url, decode_responses=True)
         vault = KeyVault.from_settings(settings.security.fernet_keys, settings.security.environment,
                                        settings.stack.data_dir)
@@ -39,6 +41,7 @@ class SyncService:
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(ensure_topics, self.settings.kafka)
         listener = asyncio.create_task(self.nudges.run(stop))
+        helpers = [listener, *([asyncio.create_task(self.progress.run(stop))] if self.progress else [])]
         try:
             while not stop.is_set():
                 for tenant in await self.registry.all():
@@ -46,9 +49,9 @@ class SyncService:
                         self._tasks[tenant.tenant_id] = asyncio.create_task(self._tenant_loop(tenant, stop))
                 await _wait(stop, self.settings.poller.interval_seconds)
         finally:
-            for task in [*self._tasks.values(), listener]:
+            for task in [*self._tasks.values(), *helpers]:
                 task.cancel()
-            await asyncio.gather(*self._tasks.values(), listener, return_exceptions=True)
+            await asyncio.gather(*self._tasks.values(), *helpers, return_exceptions=True)
             self.publisher.close()
             await self.redis.aclose()
 
@@ -59,6 +62,8 @@ class SyncService:
         budget = RateBudget(self.redis, self.settings.kafka.namespace, tenant.tenant_id, p.rate_reserve_share)
         async with FreshdeskClient(tenant.base_url, api_key, timeout=p.request_timeout_seconds,
                                    max_retries=p.max_retries, budget=budget) as client:
+            if self.progress:
+                self.progress.add(tenant.tenant_id, state, client.rate)
             poller = TenantPoller(tenant.tenant_id, FreshdeskAdapter(tenant.tenant_id, client), self.publisher,
                                   state, self.topics)
             kb_due = 0.0

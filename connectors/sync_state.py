@@ -43,6 +43,11 @@ class SyncState:
             raw = await self._redis.hget(self._cursor, "updated_since_ms")
         return _from_ms(int(raw)) if raw else EPOCH
 
+    async def first_cursor(self) -> datetime | None:
+        """The live cursor's first committed position: the start of the history a backfill walks."""
+        raw = await self._redis.hget(self._cursor, "first_cursor_ms")
+        return _from_ms(int(raw)) if raw else None
+
     async def unpublished(self, tickets: list[TicketEvent]) -> list[TicketEvent]:
         if not tickets:
             return []
@@ -57,12 +62,15 @@ class SyncState:
             if feed:
                 pipe.hset(self._feeds, feed, _ms(cursor))
             else:
-                pipe.hset(self._cursor, mapping={"updated_since_ms": _ms(cursor),
-                                                 "last_success_ms": _ms(datetime.now(UTC))})
+                pipe.hset(self._cursor, "updated_since_ms", _ms(cursor))
+                pipe.hsetnx(self._cursor, "first_cursor_ms", _ms(cursor))  # where the backfill started
             await pipe.execute()
 
     async def record_poll(self, error: str | None) -> None:
-        await self._redis.hset(self._cursor, mapping={"last_poll_ms": _ms(datetime.now(UTC)), "error": error or ""})
+        """A poll ended; a successful one means everything changed up to its start is published."""
+        now = _ms(datetime.now(UTC))
+        await self._redis.hset(self._cursor, mapping={"last_poll_ms": now, "error": error or "",
+                                                      **({} if error else {"last_success_ms": now})})
 
     async def kb_hashes(self) -> dict[str, str]:
         return {_str(k) or "": _str(v) or "" for k, v in (await self._redis.hgetall(self._kb)).items()}
@@ -85,6 +93,7 @@ class SyncState:
             "last_poll": _iso(_str(cursor.get("last_poll_ms"))),
             "last_success": _iso(_str(cursor.get("last_success_ms"))),
             "last_error": cursor.get("error") or None,
+            "lag_seconds": _age(_str(cursor.get("last_success_ms"))),
         }
 
 
@@ -100,6 +109,11 @@ def _settled(ticket: TicketEvent, stored: str | None) -> bool:
 
 def _str(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _age(ms: str | None) -> float | None:
+    """Seconds since a stored instant: how stale the index's view of the helpdesk may be."""
+    return round((_ms(datetime.now(UTC)) - int(ms)) / 1000, 1) if ms else None
 
 
 def _iso(ms: str | None) -> str | None:

@@ -164,16 +164,26 @@ def tenant_list() -> None:
 
 # -- pipeline processes ---------------------------------------------------------------------------------------
 @main.command()
-def sync() -> None:
+@click.option("--progress/--no-progress", default=None,
+              help="progress bars per tenant (tickets, calls, calls left, ETA); default: when on a terminal")
+def sync(progress: bool | None) -> None:
     """Poll every registered tenant and publish changes to Kafka."""
+    from rich.console import Console
+
+    from connectors.backfill_progress import BackfillProgress
     from connectors.sync_service import SyncService
+
+    bars = None
+    if progress or (progress is None and sys.stdout.isatty()):
+        bars = BackfillProgress(Console(force_terminal=True))
+        logging.getLogger("connectors").setLevel(logging.WARNING)  # the bars say it; logs would tear them
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await SyncService(Settings()).run(stop)
+        await SyncService(Settings(), bars).run(stop)
 
     asyncio.run(run())
 
@@ -262,7 +272,8 @@ def status(as_json: bool) -> None:
         return
     for tenant_id, t in report["tenants"].items():
         click.echo(f"{tenant_id}: seen {t['tickets_seen']}, merged {t['documents_merged']}, "
-                   f"indexed {t['documents_indexed']}, cursor {t['cursor']}, last poll {t['last_poll']}")
+                   f"indexed {t['documents_indexed']}, cursor {t['cursor']}, last poll {t['last_poll']}, "
+                   f"last successful poll {t['last_success']} (lag {t['lag_seconds']} s)")
     click.echo(f"consumer lag: {report['total_lag']}")
 
 

@@ -44,6 +44,8 @@ class SimulatedAccount:
             ticket.setdefault("spam", False)
             ticket.setdefault("attachments", [])
             ticket.setdefault("tags", [])
+            for stamp in ("created_at", "updated_at"):  # one format, so stamps compare as strings
+                ticket[stamp] = format_ts(parse(ticket[stamp]))
             self.tickets[int(ticket["id"])] = ticket
             self.conversations[int(ticket["id"])] = [dict(c) for c in convs]
         self._next_id = max([self._next_id, *(t + 1 for t in self.tickets)])
@@ -74,7 +76,8 @@ class SimulatedAccount:
         return copy.deepcopy(self.conversations.get(ticket_id, []))
 
     def list_tickets(self, filter_name: str | None) -> list[dict[str, Any]]:
-        """Tickets a list call can see: deleted and spam only through their filters, never archived ones."""
+        """Tickets a list call can see: deleted and spam only through their filters, never archived ones.
+        The account's own objects, for reading: copy what leaves the simulator."""
         def visible(t: dict[str, Any]) -> bool:
             if int(t["id"]) in self.archived:
                 return False
@@ -84,7 +87,7 @@ class SimulatedAccount:
                 return bool(t.get("spam"))
             return not t.get("deleted") and not t.get("spam")
 
-        return [copy.deepcopy(t) for t in self.tickets.values() if visible(t)]
+        return [t for t in self.tickets.values() if visible(t)]
 
     def archive_idle_closed(self) -> None:
         """Closed tickets idle for `archive_after` leave the lists and GET /tickets/{id} (checked once a minute)."""

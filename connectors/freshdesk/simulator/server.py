@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import math
 import random
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from connectors.freshdesk.simulator.account import SimulatedAccount
-from connectors.freshdesk.timefmt import parse
+from connectors.freshdesk.timefmt import format_ts, parse
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 300
@@ -135,9 +136,11 @@ def _int_param(request: web.Request, name: str, default: int) -> int | web.Respo
     return value
 
 
-def _paginate(request: web.Request, items: list[Any], page: int, per_page: int) -> web.Response:
+def _paginate(request: web.Request, items: list[Any], page: int, per_page: int,
+              present: Callable[[Any], Any] = lambda item: item) -> web.Response:
+    """One page of `items` (each shaped by `present`) with a Link header to the next page if there is one."""
     start = (page - 1) * per_page
-    response = web.json_response(items[start:start + per_page])
+    response = web.json_response([present(item) for item in items[start:start + per_page]])
     if start + per_page < len(items):
         query = dict(request.query)
         query.update(page=str(page + 1), per_page=str(per_page))
@@ -184,17 +187,22 @@ async def list_tickets(request: web.Request) -> web.Response:
             since = parse(request.query["updated_since"])
         except ValueError:
             return _validation("updated_since", "It should be in the 'valid date' format", "invalid_date")
-        tickets = [t for t in tickets if parse(t["updated_at"]) >= since]  # inclusive, like Freshdesk
+        bound = format_ts(since)  # stored stamps share this format, so strings compare as instants
+        tickets = [t for t in tickets if t["updated_at"] >= bound]  # inclusive, like Freshdesk
     elif filter_name is None:
-        cutoff = sim.account.clock() - DEFAULT_WINDOW
-        tickets = [t for t in tickets if parse(t["created_at"]) >= cutoff]
+        cutoff = format_ts(sim.account.clock() - DEFAULT_WINDOW)
+        tickets = [t for t in tickets if t["created_at"] >= cutoff]
     tickets.sort(key=lambda t: (t.get(order_by) or "", t["id"]), reverse=order_type == "desc")
-    includes = set(request.query.get("include", "").split(","))
-    if "description" not in includes:
-        for t in tickets:
-            t.pop("description", None)
-            t.pop("description_text", None)
-    return _paginate(request, tickets, page, per_page)
+    with_description = "description" in request.query.get("include", "").split(",")
+
+    def present(ticket: dict[str, Any]) -> dict[str, Any]:
+        shown = copy.deepcopy(ticket)
+        if not with_description:
+            shown.pop("description", None)
+            shown.pop("description_text", None)
+        return shown
+
+    return _paginate(request, tickets, page, per_page, present)
 
 
 def _ticket_id(request: web.Request) -> int | None:
