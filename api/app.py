@@ -10,12 +10,14 @@ from redis.asyncio import Redis
 
 from api.auth import tenant_auth
 from api.errors import json_errors, request_metrics
-from api.keys import EMBEDDER, FEEDBACK, INDEX, PUBLISHER, REDIS, REGISTRY, SETTINGS, SUMMARIZER
+from api.keys import EMBEDDER, FEEDBACK, INDEX, PUBLISHER, REDIS, REGISTRY, REPLAYS, SETTINGS, SUMMARIZER
+from api.openapi import OPENAPI_PATH, openapi
 from api.routes.feedback import feedback
 from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
 from api.routes.query import query
 from api.routes.webhooks import freshdesk_webhook
+from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
@@ -35,6 +37,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = redis
     app[REGISTRY] = TenantRegistry(redis, vault, s.kafka.namespace)
     app[FEEDBACK] = FeedbackStore(redis, s.kafka.namespace, s.feedback.query_ttl_seconds)
+    app[REPLAYS] = ReplayGuard(redis, s.kafka.namespace, s.api.signing_window_seconds)
     yield
     await redis.aclose()
 
@@ -68,6 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get(OPENAPI_PATH, openapi)
     app.router.add_get("/init/{ticket_id}", init_ticket)
     app.router.add_post("/query", query)
     app.router.add_post("/feedback", feedback)

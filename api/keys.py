@@ -3,6 +3,7 @@
 from aiohttp import web
 from redis.asyncio import Redis
 
+from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
@@ -19,6 +20,7 @@ SUMMARIZER = web.AppKey("summarizer", Summarizer)  # for tickets not indexed yet
 INDEX = web.AppKey("index", CopilotIndex)
 FEEDBACK = web.AppKey("feedback", FeedbackStore)
 PUBLISHER = web.AppKey("publisher", KafkaPublisher)  # the feedback topic's producer
+REPLAYS = web.AppKey("replays", ReplayGuard)  # signatures already used
 TENANT = web.RequestKey("tenant", Tenant)  # set by the auth middleware
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,6 +100,10 @@ class ApiSettings(_Base):
     host: str = Field("127.0.0.1", alias="COPILOT_API_HOST")
     port: int = Field(8080, alias="COPILOT_API_PORT")
     max_body_bytes: int = Field(64 * 1024, alias="COPILOT_API_MAX_BODY")
+    signing: Literal["off", "optional", "required"] = Field(
+        "optional", alias="COPILOT_API_SIGNING",
+        description="HMAC request signing: required, checked when sent (optional), or ignored (off)")
+    signing_window_seconds: int = Field(300, alias="COPILOT_API_SIGNING_WINDOW", ge=1)
 
 
 class FeedbackSettings(_Base):
