@@ -12,6 +12,7 @@ from aiohttp import web
 
 from api.routes.feedback import ITEM_TYPES, RATINGS
 from api.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from copilot.answering import CONTENT_TYPES
 
 OPENAPI_PATH = "/openapi.json"
 
@@ -48,7 +49,12 @@ SCHEMAS: dict[str, Any] = {
         "ticket_id": {"type": "integer"}, "subject": {"type": "string"}, "summary": _ref("Summary"),
         "resolution": {"type": "string"}, "status": {"type": "string"},
         "tags": {"type": "array", "items": {"type": "string"}}, "score": {"type": "number"},
-        "feedback_boost": {"type": "number"}}},
+        "feedback_boost": {"type": "number"},
+        "matched_terms": {"type": "array", "items": {"type": "string"},
+                          "description": "words of the question the ticket's subject and summary share"}}},
+    "Attachment": {"type": "object", "properties": {
+        "ticket_id": {"type": "integer"}, "name": {"type": "string"}, "content_type": {"type": "string"},
+        "size": {"type": "integer"}}},
     "ArticleHit": {"type": "object", "properties": {
         "article_id": {"type": "integer"}, "title": {"type": "string"}, "snippet": {"type": "string"},
         "score": {"type": "number"}, "feedback_boost": {"type": "number"}}},
@@ -60,11 +66,20 @@ SCHEMAS: dict[str, Any] = {
                     "description": "null when the summary was computed on demand"}}},
     "QueryRequest": {"type": "object", "required": ["query"], "properties": {
         "query": {"type": "string", "minLength": 1, "maxLength": 2000},
+        "types": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(CONTENT_TYPES)},
+                  "description": "what to search; default: chosen from the question"},
+        "ticket_id": {"type": "integer", "minimum": 1, "description": "the open ticket, never a result"},
         "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}},
     "QueryResponse": {"type": "object", "properties": {
         "query_id": {"type": "string"}, "query": {"type": "string"},
+        "intent": {"type": "object", "properties": {
+            "types": {"type": "array", "items": {"type": "string"}}, "answer": {"type": "boolean"}}},
+        "answer": {"type": "object", "nullable": True, "properties": {
+            "text": {"type": "string", "description": "extractive, each sentence followed by [#id] or [KB-id]"},
+            "citations": {"type": "array", "items": {"type": "string"}}}},
         "tickets": {"type": "array", "items": _ref("TicketHit")},
-        "solutions": {"type": "array", "items": _ref("ArticleHit")}}},
+        "solutions": {"type": "array", "items": _ref("ArticleHit")},
+        "attachments": {"type": "array", "items": _ref("Attachment")}}},
     "FeedbackRequest": {"type": "object", "required": ["query_id", "item_type", "item_id", "rating"],
                         "properties": {
         "query_id": {"type": "string", "maxLength": 64}, "item_type": {"type": "string", "enum": list(ITEM_TYPES)},

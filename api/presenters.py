@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from copilot.answering import words
 from copilot.index import Hit
 
+MAX_MATCHED_TERMS = 12
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 
 
@@ -19,14 +21,19 @@ def summary_of(row: dict[str, Any]) -> dict[str, str]:
     return {name: row.get(name, "") for name in ("problem", "cause", "solution", "result", "summarizer")}
 
 
-def ticket_hit(hit: Hit) -> dict[str, Any]:
+def ticket_hit(hit: Hit, query_words: set[str] | None = None) -> dict[str, Any]:
+    """`query_words` given: the hit also says which of them its subject and summary share (why it matched)."""
     row = hit.fields
-    return {
+    shown = {
         "ticket_id": row["ticket_id"], "subject": row["subject"], "summary": summary_of(row),
         "resolution": row.get("solution", ""), "status": STATUS.get(row["status"], str(row["status"])),
         "tags": json.loads(row.get("tags") or "[]"), "score": round(hit.score, 6),
         "feedback_boost": round(hit.feedback, 4),
     }
+    if query_words is not None:
+        text = " ".join(str(row.get(k) or "") for k in ("subject", "problem", "cause", "solution"))
+        shown["matched_terms"] = sorted(query_words & set(words(text)))[:MAX_MATCHED_TERMS]
+    return shown
 
 
 def article_hit(hit: Hit) -> dict[str, Any]:

@@ -129,10 +129,13 @@ class CopilotIndex:
         return dict(rows[0]) if rows else None
 
     async def search_tickets(self, tenant: str, vector: list[float], text: str, limit: int,
-                             exclude_ticket: int | None = None, mode: str = "hybrid") -> list[Hit]:
+                             exclude_ticket: int | None = None, mode: str = "hybrid",
+                             with_attachments: bool = False) -> list[Hit]:
         """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines."""
-        extra = f"ticket_id != {int(exclude_ticket)}" if exclude_ticket is not None else ""
-        scope = _scope(tenant, extra)
+        conditions = [f"ticket_id != {int(exclude_ticket)}"] if exclude_ticket is not None else []
+        if with_attachments:
+            conditions.append('attachments != "[]"')
+        scope = _scope(tenant, " and ".join(conditions))
         if mode == "hybrid":
             return await self._hybrid(self.tickets_alias, scope, vector, text, limit, TICKET_FIELDS)
         field, query = ("dense", vector) if mode == "dense" else ("sparse", text)

@@ -12,6 +12,7 @@ from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int
+from copilot.answering import words
 from copilot.errors import UpstreamError
 
 QUERY_TEXT_CHARS = 2000
@@ -37,7 +38,7 @@ async def init_ticket(request: web.Request) -> web.Response:
     query_id = await remember_shown(request.app, tenant.tenant_id, vector, shown, ticket_id)
     return web.json_response({
         "query_id": query_id, "ticket_id": ticket_id, "subject": subject, "ticket_summary": summary,
-        "similar_tickets": [ticket_hit(h) for h in shown["ticket"]],
+        "similar_tickets": [ticket_hit(h, set(words(f"{subject} {text[:QUERY_TEXT_CHARS]}"))) for h in shown["ticket"]],
         "related_solutions": [article_hit(h) for h in shown["article"]],
         "indexed": indexed,  # null: computed on demand, the pipeline has not indexed this ticket yet
     })

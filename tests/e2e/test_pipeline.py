@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from confluent_kafka import Producer
 from redis import Redis
@@ -82,6 +83,34 @@ def test_requests_without_valid_credentials_get_401_and_tenants_never_mix(pipeli
     assert any(w in acme_found["tickets"][0]["subject"].lower() for w in SSO_WORDS)
 
 
+def test_a_question_gets_an_answer_quoting_and_citing_only_what_was_retrieved(pipeline: Pipeline):
+    api, headers = pipeline.api, pipeline.acme.headers
+    sso = _first(pipeline.acme.tickets, "sso", status=5)
+    question = {"query": "How do I fix SSO login failing with a SAML error?", "ticket_id": sso["id"], "limit": 5}
+    status, body = http("POST", f"{api}/query", headers, question)
+    assert status == 200, body
+    assert body["intent"] == {"types": ["tickets", "solutions"], "answer": True}
+    assert sso["id"] not in [t["ticket_id"] for t in body["tickets"]]  # the open ticket is not its own answer
+    assert "sso" in body["tickets"][0]["tags"] and {"saml", "sso"} & set(body["tickets"][0]["matched_terms"])
+    sources = {f"[#{t['ticket_id']}]": f"{t['summary']['solution']} {t['summary']['result']}" for t in body["tickets"]}
+    sources |= {f"[KB-{a['article_id']}]": a["snippet"] for a in body["solutions"]}
+    quoted = re.findall(r"(.+?)\. (\[(?:#|KB-)\d+\])(?: |$)", body["answer"]["text"])
+    assert quoted and [c for _, c in quoted] and set(body["answer"]["citations"]) == {c for _, c in quoted}
+    for sentence, citation in quoted:  # grounded: every sentence is in the item it cites
+        assert sentence.strip() in sources[citation], (sentence, citation)
+
+    status, listing = http("POST", f"{api}/query", headers, {"query": "show tickets about duplicate invoices"})
+    assert status == 200 and listing["answer"] is None and listing["intent"]["answer"] is False
+    assert "billing" in listing["tickets"][0]["tags"]
+
+    files = {"query": "screenshot png", "types": ["attachments"], "limit": 3}
+    status, found = http("POST", f"{api}/query", headers, files)
+    assert status == 200 and found["tickets"] == [] and found["solutions"] == []
+    assert found["attachments"] and all(a["content_type"] == "image/png" for a in found["attachments"])
+    acme_ids = {t["id"] for t in pipeline.acme.tickets if t["attachments"]}
+    assert {a["ticket_id"] for a in found["attachments"]} <= acme_ids
+
+
 def test_bad_requests_get_a_4xx_naming_the_problem(pipeline: Pipeline):
     api, headers = pipeline.api, pipeline.acme.headers
     cases = [
@@ -91,6 +120,8 @@ def test_bad_requests_get_a_4xx_naming_the_problem(pipeline: Pipeline):
         ("POST", "/query", None, b"{not json", 400, None),
         ("POST", "/query", {"limit": 3}, None, 400, "query"),
         ("POST", "/query", {"query": "sso", "limit": 0}, None, 400, "limit"),
+        ("POST", "/query", {"query": "sso", "types": ["emails"]}, None, 400, "types"),
+        ("POST", "/query", {"query": "sso", "ticket_id": "x"}, None, 400, "ticket_id"),
         ("POST", "/query", None, b"x" * 70_000, 413, None),
     ]
     for method, path, body, raw, expected, field in cases:
