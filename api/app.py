@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from api.auth import tenant_auth
 from api.errors import json_errors, request_metrics
-from api.keys import EMBEDDER, FEEDBACK, INDEX, PUBLISHER, REDIS, REGISTRY, REPLAYS, SETTINGS, SUMMARIZER
+from api.keys import ANSWERER, EMBEDDER, FEEDBACK, INDEX, PUBLISHER, REDIS, REGISTRY, REPLAYS, SETTINGS, SUMMARIZER
 from api.openapi import OPENAPI_PATH, openapi
 from api.routes.feedback import feedback
 from api.routes.health import health, metrics, ready
@@ -21,6 +21,7 @@ from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
+from copilot.providers.answerer import create_answerer
 from copilot.providers.embeddings import create_embedder
 from copilot.providers.summarizer import create_summarizer
 from copilot.settings import Settings
@@ -59,6 +60,9 @@ async def _search(app: web.Application) -> AsyncIterator[None]:
     app[EMBEDDER] = embedder
     app[INDEX] = index
     app[SUMMARIZER] = create_summarizer(s.providers)
+    answerer = create_answerer(s.providers)
+    if answerer is not None:
+        app[ANSWERER] = answerer
     yield
     index.close()
 

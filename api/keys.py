@@ -7,6 +7,7 @@ from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
+from copilot.providers.answerer import LLMAnswerer
 from copilot.providers.embeddings import Embedder
 from copilot.providers.summarizer import Summarizer
 from copilot.settings import Settings
@@ -18,6 +19,7 @@ REGISTRY = web.AppKey("registry", TenantRegistry)
 EMBEDDER = web.AppKey("embedder", Embedder)
 SUMMARIZER = web.AppKey("summarizer", Summarizer)  # for tickets not indexed yet
 INDEX = web.AppKey("index", CopilotIndex)
+ANSWERER = web.AppKey("answerer", LLMAnswerer)  # set only when a chat model is configured
 FEEDBACK = web.AppKey("feedback", FeedbackStore)
 PUBLISHER = web.AppKey("publisher", KafkaPublisher)  # the feedback topic's producer
 REPLAYS = web.AppKey("replays", ReplayGuard)  # signatures already used

@@ -69,6 +69,8 @@ SCHEMAS: dict[str, Any] = {
         "types": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(CONTENT_TYPES)},
                   "description": "what to search; default: chosen from the question"},
         "ticket_id": {"type": "integer", "minimum": 1, "description": "the open ticket, never a result"},
+        "stream": {"type": "boolean", "default": False,
+                   "description": "reply as Server-Sent Events: results, answer pieces, done"},
         "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}},
     "QueryResponse": {"type": "object", "properties": {
         "query_id": {"type": "string"}, "query": {"type": "string"},
@@ -76,7 +78,8 @@ SCHEMAS: dict[str, Any] = {
             "types": {"type": "array", "items": {"type": "string"}}, "answer": {"type": "boolean"}}},
         "answer": {"type": "object", "nullable": True, "properties": {
             "text": {"type": "string", "description": "extractive, each sentence followed by [#id] or [KB-id]"},
-            "citations": {"type": "array", "items": {"type": "string"}}}},
+            "citations": {"type": "array", "items": {"type": "string"}},
+            "fallback": {"type": "boolean", "description": "the chat model failed; the answer is extractive"}}},
         "tickets": {"type": "array", "items": _ref("TicketHit")},
         "solutions": {"type": "array", "items": _ref("ArticleHit")},
         "attachments": {"type": "array", "items": _ref("Attachment")}}},
@@ -103,7 +106,12 @@ PATHS: dict[str, Any] = {
         "summary": "Search the tenant's tickets and KB articles in natural language",
         "parameters": _TENANT_HEADERS,
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("QueryRequest")}}},
-        "responses": {"200": _json(_ref("QueryResponse"), "ranked tickets and articles"), **_ERRORS}}},
+        "responses": {"200": {
+            "description": "ranked tickets and articles, and an answer to a question",
+            "content": {"application/json": {"schema": _ref("QueryResponse")},
+                        "text/event-stream": {"schema": {
+                            "type": "string", "description": "with stream: events results, answer {delta}, "
+                                                            "done {citations, fallback}"}}}}, **_ERRORS}}},
     "/feedback": {"post": {
         "summary": "Thumbs up or down on an item an answer showed",
         "parameters": _TENANT_HEADERS,

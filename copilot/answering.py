@@ -15,6 +15,7 @@ from typing import Any
 
 CONTENT_TYPES = ("tickets", "solutions", "attachments")
 _WORD = re.compile(r"[a-z0-9]+")
+_CITATION = re.compile(r"\[(?:#|KB-)\d+\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _STOP = frozenset(
     "a an and are as at be but by can do does for from has have how i if in is it its me my no not of on or our "
@@ -109,3 +110,9 @@ def matching_attachments(query: str, tickets: Iterable[dict[str, Any]], limit: i
             found.append((-len(wanted & named), rank, {**att, "ticket_id": fields["ticket_id"]}))
     found.sort(key=lambda f: (f[0], f[1]))
     return [att for *_, att in found[:limit]]
+
+
+def cited(text: str, sources: Iterable[Source]) -> tuple[str, ...]:
+    """The citation marks in a written answer that name a retrieved item, in order of first use."""
+    known = {s.citation for s in sources}
+    return tuple(dict.fromkeys(mark for mark in _CITATION.findall(text) if mark in known))

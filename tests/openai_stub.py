@@ -40,16 +40,31 @@ def _summary_from(messages: list[dict[str, str]]) -> str:
 STATE = web.AppKey("state", StubState)
 
 
-async def chat(request: web.Request) -> web.Response:
+async def chat(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     body = await request.json()
     state.prompts.append(body["messages"])
     content = state.scripted.pop(0) if state.scripted else _summary_from(body["messages"])
+    if body.get("stream"):
+        return await _stream_chat(request, body["model"], content)
     return web.json_response({
         "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": body["model"],
         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     })
+
+
+async def _stream_chat(request: web.Request, model: str, content: str) -> web.StreamResponse:
+    """The content in word-sized chunks, as OpenAI streams them (data lines, then [DONE])."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    for piece in re.findall(r"\S+\s*", content):
+        chunk = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0, "model": model,
+                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
 
 
 async def embeddings(request: web.Request) -> web.Response:

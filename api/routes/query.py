@@ -1,63 +1,136 @@
 """POST /query: an agent's question, routed by intent to tickets, KB articles and attachments, answered from
-what was retrieved and citing it."""
+what was retrieved and citing it.
+
+With `"stream": true` the reply is Server-Sent Events: `results` (everything but the answer), then `answer`
+events carrying pieces of the answer as the model writes them, then `done` with the citations. The answer
+comes from the chat model when one is configured, else it is extractive (copilot.answering); if the model
+fails, the extractive answer is given and marked `fallback`.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from openai import OpenAIError
 
 from api.errors import RequestError
-from api.keys import EMBEDDER, INDEX, tenant_of
+from api.keys import ANSWERER, EMBEDDER, INDEX, tenant_of
 from api.presenters import article_hit, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int, json_object, optional_int, text_field
 from copilot.answering import (
     CONTENT_TYPES,
+    Source,
     analyze_intent,
     article_source,
+    cited,
     extractive_answer,
     matching_attachments,
     ticket_source,
     words,
 )
+from copilot.providers.answerer import LLMAnswerer
 
+log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 
 
-async def query(request: web.Request) -> web.Response:
+async def query(request: web.Request) -> web.StreamResponse:
     body = await json_object(request)
     text = text_field(body, "query", MAX_QUERY_CHARS)
     limit = bounded_int(body.get("limit"), "limit", 10, 1, 50)
     ticket_id = optional_int(body, "ticket_id", 1, 2**62)  # the ticket the agent has open: never a result
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise RequestError(400, "invalid_field", "stream must be true or false", "stream")
     intent = analyze_intent(text, _types(body))
+    results, sources = await _retrieve(request, text, intent.types, limit, ticket_id)
+    results["intent"] = {"types": list(intent.types), "answer": intent.wants_answer}
+    pieces = _answer(request.app, text, sources) if intent.wants_answer else None
+    if stream:
+        return await _stream(request, results, pieces, sources)
+    results["answer"] = None
+    if pieces is not None:
+        written = "".join([piece async for piece in pieces.stream])
+        results["answer"] = {"text": written, "citations": list(cited(written, sources)),
+                             "fallback": pieces.fallback}
+    return web.json_response(results)
+
+
+async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], limit: int, ticket_id: int | None
+                    ) -> tuple[dict[str, Any], list[Source]]:
     tenant = tenant_of(request).tenant_id
     [vector] = await request.app[EMBEDDER].embed([text])
     index = request.app[INDEX]
     tickets = articles = attached = []
-    if "tickets" in intent.types:
+    if "tickets" in types:
         tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id)
-    if "solutions" in intent.types:
+    if "solutions" in types:
         articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)))
-    if "attachments" in intent.types:
+    if "attachments" in types:
         attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
                                               with_attachments=True)
     shown = await rerank(request.app, tenant, vector,
                          {"ticket": (tickets, limit), "article": (articles, min(limit, 5))})
     query_id = await remember_shown(request.app, tenant, vector, shown, ticket_id)
+    by_ticket = [ticket_source(h.fields) for h in shown["ticket"]]
+    by_article = [article_source(h.fields) for h in shown["article"]]
+    sources = by_article + by_ticket if types[0] == "solutions" else by_ticket + by_article
     wanted = set(words(text))
-    sources = [ticket_source(h.fields) for h in shown["ticket"]] + [article_source(h.fields) for h in shown["article"]]
-    if intent.types[0] == "solutions":
-        sources = sources[len(shown["ticket"]):] + sources[:len(shown["ticket"])]
-    answer = extractive_answer(text, sources) if intent.wants_answer else None
-    return web.json_response({
+    return {
         "query_id": query_id, "query": text,
-        "intent": {"types": list(intent.types), "answer": intent.wants_answer},
-        "answer": {"text": answer.text, "citations": list(answer.citations)} if answer else None,
         "tickets": [ticket_hit(h, wanted) for h in shown["ticket"]],
         "solutions": [article_hit(h) for h in shown["article"]],
         "attachments": matching_attachments(text, [h.fields for h in attached], limit),
-    })
+    }, sources
+
+
+class _Pieces:
+    """The answer as it is written; `fallback` turns true if the model failed and the extract was given."""
+
+    def __init__(self, answerer: LLMAnswerer | None, question: str, sources: list[Source]) -> None:
+        self.fallback = False
+        self.stream = self._pieces(answerer, question, sources)
+
+    async def _pieces(self, answerer: LLMAnswerer | None, question: str, sources: list[Source]
+                      ) -> AsyncIterator[str]:
+        if answerer is not None:
+            try:
+                async for piece in answerer.stream(question, sources):
+                    yield piece
+                return
+            except OpenAIError as exc:
+                log.warning("chat model failed, answering extractively: %s", exc)
+                self.fallback = True
+        yield extractive_answer(question, sources).text
+
+
+def _answer(app: web.Application, question: str, sources: list[Source]) -> _Pieces:
+    return _Pieces(app.get(ANSWERER), question, sources)
+
+
+async def _stream(request: web.Request, results: dict[str, Any], pieces: _Pieces | None,
+                  sources: list[Source]) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    await _event(response, "results", results)
+    written = ""
+    if pieces is not None:
+        async for piece in pieces.stream:
+            written += piece
+            await _event(response, "answer", {"delta": piece})
+    await _event(response, "done", {"citations": list(cited(written, sources)),
+                                    "fallback": bool(pieces and pieces.fallback)})
+    await response.write_eof()
+    return response
+
+
+async def _event(response: web.StreamResponse, name: str, data: dict[str, Any]) -> None:
+    await response.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
 
 
 def _types(body: dict[str, Any]) -> list[str] | None:

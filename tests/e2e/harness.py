@@ -33,3 +33,17 @@ def answering(url: str) -> bool:
 def http_text(url: str) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - http://127.0.0.1 only
         return resp.status, resp.read().decode()
+
+
+def server_sent_events(url: str, headers: dict[str, str], body: Any) -> list[tuple[str, Any]]:
+    """POST and read a text/event-stream reply to its end: (event name, decoded JSON data) in order."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",  # noqa: S310 - 127.0.0.1
+                                     headers={"Content-Type": "application/json", **headers})
+    with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - http://127.0.0.1 only
+        assert resp.headers["Content-Type"].startswith("text/event-stream")
+        text = resp.read().decode()
+    events = []
+    for block in filter(None, text.split("\n\n")):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events

@@ -12,7 +12,7 @@ from copilot.domain import DeadLetter
 from copilot.topics import TopicNames
 from copilot.wire import deserialize
 from tests.e2e.conftest import Pipeline
-from tests.e2e.harness import http
+from tests.e2e.harness import http, server_sent_events
 from tests.helpers import read_topic, wait_for
 
 DEADLINE = 60.0
@@ -99,6 +99,13 @@ def test_a_question_gets_an_answer_quoting_and_citing_only_what_was_retrieved(pi
     for sentence, citation in quoted:  # grounded: every sentence is in the item it cites
         assert sentence.strip() in sources[citation], (sentence, citation)
 
+    events = server_sent_events(f"{api}/query", headers, {**question, "stream": True})
+    names = [name for name, _ in events]
+    assert names[0] == "results" and names[-1] == "done" and set(names[1:-1]) == {"answer"}
+    assert [t["ticket_id"] for t in events[0][1]["tickets"]] == [t["ticket_id"] for t in body["tickets"]]
+    streamed = "".join(data["delta"] for name, data in events if name == "answer")
+    assert streamed == body["answer"]["text"] and events[-1][1]["citations"] == body["answer"]["citations"]
+
     status, listing = http("POST", f"{api}/query", headers, {"query": "show tickets about duplicate invoices"})
     assert status == 200 and listing["answer"] is None and listing["intent"]["answer"] is False
     assert "billing" in listing["tickets"][0]["tags"]
@@ -122,6 +129,7 @@ def test_bad_requests_get_a_4xx_naming_the_problem(pipeline: Pipeline):
         ("POST", "/query", {"query": "sso", "limit": 0}, None, 400, "limit"),
         ("POST", "/query", {"query": "sso", "types": ["emails"]}, None, 400, "types"),
         ("POST", "/query", {"query": "sso", "ticket_id": "x"}, None, 400, "ticket_id"),
+        ("POST", "/query", {"query": "sso", "stream": "yes"}, None, 400, "stream"),
         ("POST", "/query", None, b"x" * 70_000, 413, None),
     ]
     for method, path, body, raw, expected, field in cases:

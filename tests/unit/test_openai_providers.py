@@ -5,8 +5,10 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pytest
 
+from copilot.answering import Source, cited
 from copilot.documents import document_text
 from copilot.domain import MergedConversation, MergedDocument
+from copilot.providers.answerer import LLMAnswerer
 from copilot.providers.embeddings import OpenAIEmbedder
 from copilot.providers.llm_summarizer import CHUNK_CHARS, LLMSummarizer, split_chunks
 from copilot.redact import redact
@@ -74,3 +76,18 @@ async def test_openai_embeddings_are_unit_vectors_in_input_order(stub):
     assert [round(float(np.linalg.norm(v)), 5) for v in vectors] == [1.0, 1.0, 1.0]
     assert np.dot(vectors[0], vectors[2]) > 0.99 > np.dot(vectors[0], vectors[1])
     assert state.embedding_inputs == ["sso login saml", "billing invoice", "sso saml login"]
+
+
+async def test_a_written_answer_streams_in_pieces_and_only_real_sources_count_as_citations(stub):
+    settings, state = stub
+    reply = "Rotate the SAML certificate [#12]. Then clear the cache [KB-3]. Also reboot [#999]."
+    state.scripted.append(reply)
+    sources = [Source("[#12]", "Rotated the SAML certificate for jane@example.com."),
+               Source("[KB-3]", "Clear the browser cache after a certificate change.")]
+    pieces = [p async for p in LLMAnswerer(settings).stream("How to fix SAML for jane@example.com?", sources)]
+    written = "".join(pieces)
+    assert len(pieces) > 1  # streamed, not one block
+    assert written == reply
+    assert cited(written, sources) == ("[#12]", "[KB-3]")  # [#999] was not retrieved: not a citation
+    sent = " ".join(m["content"] for m in state.prompts[0])
+    assert "[#12]\n" in sent and "[KB-3]\n" in sent and "jane@example.com" not in sent
