@@ -16,6 +16,7 @@ from api.routes.feedback import feedback
 from api.routes.health import health, metrics, ready
 from api.routes.init import init_ticket
 from api.routes.query import query
+from api.routes.sidebar import sidebar
 from api.routes.webhooks import freshdesk_webhook
 from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
     app.router.add_get(OPENAPI_PATH, openapi)
+    app.router.add_get("/sidebar", sidebar)
     app.router.add_get("/init/{ticket_id}", init_ticket)
     app.router.add_post("/query", query)
     app.router.add_post("/feedback", feedback)

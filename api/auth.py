@@ -10,7 +10,7 @@ from api.keys import REGISTRY, REPLAYS, SETTINGS, TENANT
 from api.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_signature
 from copilot.errors import TenantError
 
-PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json", "/sidebar"})
 SECRET_AUTHENTICATED = ("/webhooks/",)  # these check their own per-tenant secret
 
 

@@ -132,6 +132,10 @@ PATHS: dict[str, Any] = {
                        "responses": {"200": _json({"type": "object"}, "ready"),
                                      "503": _json({"type": "object"}, "a dependency is down")}}},
     "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": _PLAIN}}},
+    "/sidebar": {"get": {"summary": "The agent's sidebar page (its calls carry the credentials)", "security": [],
+                         "parameters": [{"name": "ticket_id", "in": "query", "schema": {"type": "integer"}}],
+                         "responses": {"200": {"description": "HTML page",
+                                               "content": {"text/html": {"schema": {"type": "string"}}}}}}},
     OPENAPI_PATH: {"get": {"summary": "This document", "security": [],
                            "responses": {"200": _json({"type": "object"}, "OpenAPI 3 document")}}},
 }

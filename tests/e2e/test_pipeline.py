@@ -206,3 +206,53 @@ def test_replaying_every_stage_leaves_every_result_as_it_was(pipeline: Pipeline)
     _, after = http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)
     assert after["ticket_summary"] == before["ticket_summary"]
     assert [s["ticket_id"] for s in after["similar_tickets"]] == [s["ticket_id"] for s in before["similar_tickets"]]
+
+
+def test_the_sidebar_shows_an_agent_the_summary_similar_tickets_and_answers_and_takes_votes(pipeline: Pipeline):
+    from selenium.webdriver.common.by import By
+
+    from tests.e2e.sidebar_browser import chromium
+
+    acme = pipeline.acme
+    status, created = acme.simulator_call("POST", "/tickets", {
+        "subject": 'SSO login fails <img src=x onerror="document.body.dataset.hacked=1">',
+        "description": "<p>Users get a SAML error when signing in through the identity provider.</p>",
+        "email": "it@acme.example", "status": 2, "priority": 2})
+    assert status == 201, created
+    env = pipeline.settings_env
+    redis = Redis.from_url(env["COPILOT_REDIS_URL"], decode_responses=True)
+    feedback_key = f"{env['COPILOT_NAMESPACE']}:feedback:{acme.domain}"
+    with chromium() as browser:
+        browser.get(f"{pipeline.api}/sidebar?ticket_id={created['id']}#domain={acme.domain}&key={acme.api_key}")
+        wait_for(lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-loaded")
+                 or _no_error(browser), DEADLINE, what="the sidebar to load")
+        assert "key=" not in browser.current_url  # the credentials left the address bar
+        problem = browser.find_element(By.CSS_SELECTOR, "#summary .problem").text
+        assert problem.startswith("SSO login fails <img src=x")  # shown as text, never run as HTML
+        assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-hacked") is None
+        similar = browser.find_elements(By.CSS_SELECTOR, "#similar li.ticket")
+        assert similar and all(s.find_element(By.CLASS_NAME, "resolution").text for s in similar)
+        assert "SSO" in similar[0].text or "sign-on" in similar[0].text.lower() or "SAML" in similar[0].text
+        assert browser.find_elements(By.CSS_SELECTOR, "#articles li.article")
+
+        browser.find_element(By.ID, "question").send_keys("How do I fix the SAML error?")
+        browser.find_element(By.CSS_SELECTOR, "#ask button").click()
+        answer = wait_for(lambda: browser.find_element(By.ID, "answer").text or _no_error(browser), DEADLINE,
+                          what="an answer")
+        assert re.search(r"\[(#|KB-)\d+\]", answer), answer
+
+        voted = int(similar[0].get_attribute("data-ticket-id"))
+        up = similar[0].find_element(By.CLASS_NAME, "vote-positive")
+        up.click()
+        wait_for(lambda: up.get_attribute("data-state") == "sent" or _no_error(browser), DEADLINE,
+                 what="the vote to be accepted")
+    wait_for(lambda: redis.hget(feedback_key, f"ticket/{voted}"), DEADLINE,
+             what="the vote to reach the feedback table's Redis mirror")
+
+
+def _no_error(browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    error = browser.find_element(By.ID, "error")
+    if error.is_displayed():
+        raise AssertionError(f"the sidebar shows an error: {error.text}")
