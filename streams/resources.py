@@ -37,7 +37,7 @@ class WorkerResources:
             if self._index is None:
                 m = self.settings.milvus
                 index = CopilotIndex(m.uri, self.settings.kafka.namespace, m.index_version, embedder.dim,
-                                     m.token.get_secret_value())
+                                     m.token.get_secret_value(), seal_after_seconds=m.seal_after_seconds)
                 await asyncio.to_thread(index.ensure)
                 self._index = index
             return self._index
