@@ -10,7 +10,19 @@ from redis.asyncio import Redis
 
 from api.auth import tenant_auth
 from api.errors import json_errors, request_metrics
-from api.keys import ANSWERER, EMBEDDER, FEEDBACK, INDEX, PUBLISHER, REDIS, REGISTRY, REPLAYS, SETTINGS, SUMMARIZER
+from api.keys import (
+    ANSWERER,
+    EMBEDDER,
+    FEEDBACK,
+    INDEX,
+    PUBLISHER,
+    REDIS,
+    REGISTRY,
+    REPLAYS,
+    RESULTS,
+    SETTINGS,
+    SUMMARIZER,
+)
 from api.openapi import OPENAPI_PATH, openapi
 from api.routes.feedback import feedback
 from api.routes.health import health, metrics, ready
@@ -25,6 +37,7 @@ from copilot.index import CopilotIndex
 from copilot.providers.answerer import create_answerer
 from copilot.providers.embeddings import create_embedder
 from copilot.providers.summarizer import create_summarizer
+from copilot.result_cache import ResultCache
 from copilot.settings import Settings
 from copilot.tenants import TenantRegistry
 from copilot.topics import ensure_topics
@@ -40,6 +53,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[REGISTRY] = TenantRegistry(redis, vault, s.kafka.namespace)
     app[FEEDBACK] = FeedbackStore(redis, s.kafka.namespace, s.feedback.query_ttl_seconds)
     app[REPLAYS] = ReplayGuard(redis, s.kafka.namespace, s.api.signing_window_seconds)
+    app[RESULTS] = ResultCache(redis, s.kafka.namespace, s.api.result_cache_seconds)
     yield
     await redis.aclose()
 

@@ -36,6 +36,13 @@ class Hit:
     fields: dict[str, Any]
     feedback: float = 1.0  # the factor agents' votes applied to the score (api.ranking)
 
+    def dump(self) -> list[Any]:
+        return [self.score, self.fields]
+
+    @classmethod
+    def load(cls, dumped: list[Any]) -> Hit:
+        return cls(float(dumped[0]), dict(dumped[1]))
+
 
 def _scope(tenant: str, extra: str = "") -> str:
     """The tenant filter every read carries. The strict tenant pattern rules out filter injection."""
@@ -130,6 +137,13 @@ class CopilotIndex:
             await asyncio.to_thread(self.client.delete, collection, ids=pks)
             self._sealer.written(collection)
 
+    async def stored_tickets(self, pks: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored rows of these primary keys (the worker's own writes, so no tenant scope), by key."""
+        if not pks:
+            return {}
+        rows = await asyncio.to_thread(self.client.get, self.tickets_alias, ids=pks, output_fields=["pk", *fields])
+        return {str(row["pk"]): dict(row) for row in rows}
+
     # -- reads (always through _scope) --------------------------------------------------------------------
     async def get_ticket(self, tenant: str, ticket_id: int, with_vector: bool = False) -> dict[str, Any] | None:
         fields = TICKET_FIELDS + ["text"] + (["dense"] if with_vector else [])
@@ -204,6 +218,11 @@ class Sealer:
                 except MilvusException as exc:  # searches stay right, only slower: try again next round
                     log.warning("could not flush %s: %s", collection, exc)
                     self._unsealed.add(collection)
+
+    async def drained(self) -> None:
+        """Returns once every write so far is sealed (or could not be, after a failed flush)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
 
     def cancel(self) -> None:
         if self._task is not None:

@@ -106,6 +106,9 @@ class ApiSettings(_Base):
         "optional", alias="COPILOT_API_SIGNING",
         description="HMAC request signing: required, checked when sent (optional), or ignored (off)")
     signing_window_seconds: int = Field(300, alias="COPILOT_API_SIGNING_WINDOW", ge=1)
+    result_cache_seconds: int = Field(60, alias="COPILOT_API_CACHE_SECONDS", ge=0,
+                                      description="how long retrieval results are cached (0: off); any index "
+                                                  "change of the tenant invalidates them at once")
 
 
 class FeedbackSettings(_Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -14,17 +15,29 @@ def ms(value: datetime) -> int:
 
 
 def ticket_row(item: SummarizedDocument, vector: list[float], indexed_at: datetime) -> dict[str, Any]:
-    doc, summary = item.document, item.summary
+    doc = item.document
     return {
-        "pk": doc.key, "tenant": doc.tenant, "ticket_id": doc.ticket_id, "subject": doc.subject,
-        "text": document_text(doc), "status": doc.status, "priority": doc.priority,
-        "problem": summary.problem if summary else "", "cause": summary.cause if summary else "",
-        "solution": summary.solution if summary else "", "result": summary.result if summary else "",
-        "summarizer": summary.summarizer if summary else "",
-        "tags": list(doc.tags), "content_hash": doc.content_hash,
+        "pk": doc.key, "tenant": doc.tenant, "ticket_id": doc.ticket_id, "text": document_text(doc),
+        **row_identity(item),
         "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in doc.attachments],
         "source_updated_at": ms(doc.updated_at), "seen_at": ms(doc.seen_at), "indexed_at": ms(indexed_at),
         "dense": vector,
+    }
+
+
+ROW_IDENTITY = ("content_hash", "summarizer", "problem", "cause", "solution", "result", "subject", "status",
+                "priority", "tags")
+
+
+def row_identity(item: SummarizedDocument) -> dict[str, Any]:
+    """The stored fields that decide a ticket's row, as Milvus returns them (lists are stored as JSON). The
+    content hash covers the text; the embedding model is fixed per index version. Rows equal here are equal."""
+    doc, summary = item.document, item.summary
+    return {
+        "content_hash": doc.content_hash, "summarizer": summary.summarizer if summary else "",
+        "problem": summary.problem if summary else "", "cause": summary.cause if summary else "",
+        "solution": summary.solution if summary else "", "result": summary.result if summary else "",
+        "subject": doc.subject, "status": doc.status, "priority": doc.priority, "tags": json.dumps(list(doc.tags)),
     }
 
 

@@ -4,16 +4,19 @@ A ticket not indexed yet is fetched from the helpdesk and summarized on demand (
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from api.errors import RequestError
-from api.keys import EMBEDDER, INDEX, REGISTRY, SUMMARIZER, tenant_of
+from api.keys import EMBEDDER, INDEX, REGISTRY, RESULTS, SUMMARIZER, tenant_of
 from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int
 from copilot.answering import words
 from copilot.errors import UpstreamError
+from copilot.index import Hit
 
 QUERY_TEXT_CHARS = 2000
 
@@ -21,27 +24,43 @@ QUERY_TEXT_CHARS = 2000
 async def init_ticket(request: web.Request) -> web.Response:
     ticket_id = bounded_int(request.match_info["ticket_id"], "ticket_id", 0, 1, 2**62)
     limit = bounded_int(request.query.get("limit"), "limit", 5, 1, 50)
-    tenant = tenant_of(request)
+    tenant = tenant_of(request).tenant_id
+    key, found = await request.app[RESULTS].get(tenant, "init", {"ticket_id": ticket_id, "limit": limit})
+    if found is None:
+        found = await _retrieve(request, tenant, ticket_id, limit)
+        if found["indexed"] is not None:  # a ticket summarized on demand is not cached: the index will have it
+            await request.app[RESULTS].put(key, found)
+    vector = found["vector"]
+    similar, articles = [Hit.load(h) for h in found["similar"]], [Hit.load(h) for h in found["articles"]]
+    shown = await rerank(request.app, tenant, vector, {"ticket": (similar, limit), "article": (articles, 3)})
+    query_id = await remember_shown(request.app, tenant, vector, shown, ticket_id)
+    wanted = set(words(found["query_text"]))
+    return web.json_response({
+        "query_id": query_id, "ticket_id": ticket_id, "subject": found["subject"],
+        "ticket_summary": found["summary"],
+        "similar_tickets": [ticket_hit(h, wanted) for h in shown["ticket"]],
+        "related_solutions": [article_hit(h) for h in shown["article"]],
+        "indexed": found["indexed"],  # null: computed on demand, the pipeline has not indexed this ticket yet
+    })
+
+
+async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: int) -> dict[str, Any]:
+    """The ticket's summary and vector, and the candidates the rerank chooses from."""
     index = request.app[INDEX]
-    row = await index.get_ticket(tenant.tenant_id, ticket_id, with_vector=True)
+    row = await index.get_ticket(tenant, ticket_id, with_vector=True)
     if row is not None:
         subject, summary, indexed = row["subject"], summary_of(row), indexed_info(row)
-        vector, text = list(row["dense"]), row["text"]
+        vector, text = [float(x) for x in row["dense"]], row["text"]
     else:
         fresh = await _on_demand(request, ticket_id)
         subject, summary, indexed = fresh.document.subject, summary_of(fresh.summary.__dict__), None
-        vector, text = fresh.vector, fresh.text
-    similar = await index.search_tickets(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], candidates(limit),
-                                         exclude_ticket=ticket_id)
-    articles = await index.search_articles(tenant.tenant_id, vector, text[:QUERY_TEXT_CHARS], candidates(3))
-    shown = await rerank(request.app, tenant.tenant_id, vector, {"ticket": (similar, limit), "article": (articles, 3)})
-    query_id = await remember_shown(request.app, tenant.tenant_id, vector, shown, ticket_id)
-    return web.json_response({
-        "query_id": query_id, "ticket_id": ticket_id, "subject": subject, "ticket_summary": summary,
-        "similar_tickets": [ticket_hit(h, set(words(f"{subject} {text[:QUERY_TEXT_CHARS]}"))) for h in shown["ticket"]],
-        "related_solutions": [article_hit(h) for h in shown["article"]],
-        "indexed": indexed,  # null: computed on demand, the pipeline has not indexed this ticket yet
-    })
+        vector, text = [float(x) for x in fresh.vector], fresh.text
+    query_text = text[:QUERY_TEXT_CHARS]
+    similar = await index.search_tickets(tenant, vector, query_text, candidates(limit), exclude_ticket=ticket_id)
+    articles = await index.search_articles(tenant, vector, query_text, candidates(3))
+    return {"subject": subject, "summary": summary, "indexed": indexed, "vector": vector,
+            "query_text": f"{subject} {query_text}", "similar": [h.dump() for h in similar],
+            "articles": [h.dump() for h in articles]}
 
 
 async def _on_demand(request: web.Request, ticket_id: int) -> FreshTicket:

@@ -18,7 +18,7 @@ from aiohttp import web
 from openai import OpenAIError
 
 from api.errors import RequestError
-from api.keys import ANSWERER, EMBEDDER, INDEX, tenant_of
+from api.keys import ANSWERER, EMBEDDER, INDEX, RESULTS, tenant_of
 from api.presenters import article_hit, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int, json_object, optional_int, text_field
@@ -33,6 +33,7 @@ from copilot.answering import (
     ticket_source,
     words,
 )
+from copilot.index import Hit
 from copilot.providers.answerer import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -64,16 +65,13 @@ async def query(request: web.Request) -> web.StreamResponse:
 async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], limit: int, ticket_id: int | None
                     ) -> tuple[dict[str, Any], list[Source]]:
     tenant = tenant_of(request).tenant_id
-    [vector] = await request.app[EMBEDDER].embed([text])
-    index = request.app[INDEX]
-    tickets = articles = attached = []
-    if "tickets" in types:
-        tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id)
-    if "solutions" in types:
-        articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)))
-    if "attachments" in types:
-        attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                                              with_attachments=True)
+    asked = {"query": text, "types": list(types), "limit": limit, "ticket_id": ticket_id}
+    key, found = await request.app[RESULTS].get(tenant, "query", asked)
+    if found is None:
+        found = await _candidates(request, tenant, text, types, limit, ticket_id)
+        await request.app[RESULTS].put(key, found)
+    vector = found["vector"]
+    tickets, articles, attached = ([Hit.load(h) for h in found[kind]] for kind in ("tickets", "articles", "attached"))
     shown = await rerank(request.app, tenant, vector,
                          {"ticket": (tickets, limit), "article": (articles, min(limit, 5))})
     query_id = await remember_shown(request.app, tenant, vector, shown, ticket_id)
@@ -87,6 +85,24 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
         "solutions": [article_hit(h) for h in shown["article"]],
         "attachments": matching_attachments(text, [h.fields for h in attached], limit),
     }, sources
+
+
+async def _candidates(request: web.Request, tenant: str, text: str, types: tuple[str, ...], limit: int,
+                      ticket_id: int | None) -> dict[str, Any]:
+    """The question's vector and the Milvus candidates per content type: what the result cache keeps."""
+    [embedded] = await request.app[EMBEDDER].embed([text])
+    vector = [float(x) for x in embedded]
+    index = request.app[INDEX]
+    tickets = articles = attached = []
+    if "tickets" in types:
+        tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id)
+    if "solutions" in types:
+        articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)))
+    if "attachments" in types:
+        attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
+                                              with_attachments=True)
+    return {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
+            "attached": [h.dump() for h in attached]}
 
 
 class _Pieces:

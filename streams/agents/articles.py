@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from copilot.domain import ArticleEvent, utcnow
+from copilot.result_cache import index_changed
 from streams.agents.batching import register_batch_agent
 from streams.resources import WorkerResources
 from streams.rows import article_row, article_text
@@ -26,3 +27,4 @@ async def index_articles(items: list[ArticleEvent], resources: WorkerResources) 
     now = utcnow()
     await idx.upsert_articles([article_row(a, v, now) for a, v in zip(live, vectors, strict=True)])
     await idx.delete(idx.articles_alias, [a.key for a in items if a.deleted])
+    await index_changed(resources.redis, resources.settings.kafka.namespace, (a.tenant for a in items))

@@ -9,10 +9,12 @@ import faust
 
 from copilot.documents import embedding_text
 from copilot.domain import SummarizedDocument, utcnow
+from copilot.index import CopilotIndex
 from copilot.metrics import DOCUMENTS, FRESHNESS
+from copilot.result_cache import index_changed
 from streams.agents.batching import register_batch_agent
 from streams.resources import WorkerResources
-from streams.rows import ticket_row
+from streams.rows import ROW_IDENTITY, row_identity, ticket_row
 from streams.topics import StreamTopics
 
 
@@ -25,13 +27,16 @@ def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -
 
 
 async def index_batch(items: list[SummarizedDocument], resources: WorkerResources) -> None:
-    live = [i for i in items if not i.document.deleted]
     gone = [i for i in items if i.document.deleted]
     embedder, idx = await resources.embedder(), await resources.index()
+    live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted])
     vectors = await embedder.embed([embedding_text(i.document, i.summary) for i in live])
     now = utcnow()
     await idx.upsert_tickets([ticket_row(i, v, now) for i, v in zip(live, vectors, strict=True)])
     await idx.delete(idx.tickets_alias, [i.document.key for i in gone])
+    if live or gone:
+        await index_changed(resources.redis, resources.settings.kafka.namespace,
+                            (i.document.tenant for i in (*live, *gone)))
     await resources.progress.reached("indexed", {(i.document.tenant, i.document.ticket_id):
                                                  i.document.content_hash for i in live})
     for item in gone:
@@ -39,4 +44,23 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     for item in live:
         FRESHNESS.labels("index").observe((now - item.document.seen_at).total_seconds())
     DOCUMENTS.labels("index", "upserted").inc(len(live))
+    DOCUMENTS.labels("index", "unchanged").inc(len(unchanged))
     DOCUMENTS.labels("index", "deleted").inc(len(gone))
+
+
+async def _changed(idx: CopilotIndex, items: list[SummarizedDocument]
+                   ) -> tuple[list[SummarizedDocument], list[SummarizedDocument]]:
+    """(documents whose row would differ from the stored one, documents already stored as they are).
+
+    A replay or a redelivery then costs one lookup instead of an embedding and a rewrite, and leaves the
+    index exactly as it was (rewriting moves rows between Milvus Lite segments, whose BM25 statistics
+    differ, so even identical rows would rank differently)."""
+    stored = await idx.stored_tickets([i.document.key for i in items], list(ROW_IDENTITY))
+    changed, same = [], []
+    for item in items:
+        row = stored.get(item.document.key)
+        if row is not None and all(row.get(f) == v for f, v in row_identity(item).items()):
+            same.append(item)
+        else:
+            changed.append(item)
+    return changed, same

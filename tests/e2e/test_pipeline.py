@@ -49,6 +49,10 @@ def test_a_new_reply_changes_the_merged_document_and_its_summary(pipeline: Pipel
     url = f"{pipeline.api}/init/{open_ticket['id']}"
     _, before = http("GET", url, pipeline.acme.headers)
     assert before["ticket_summary"]["solution"] == "No solution recorded yet."
+    env = pipeline.settings_env
+    pattern = f"{env['COPILOT_NAMESPACE']}:results:{pipeline.acme.domain}:*"
+    cached = Redis.from_url(env["COPILOT_REDIS_URL"]).keys(pattern)
+    assert cached  # the answer is cached: below, the change must invalidate it, or the old summary would stay
     reply = ("We found the cause: a second integration shares the rate limit. "
              "Spread the sync over the hour and honour the Retry-After header.")
     status, _ = pipeline.acme.simulator_call("POST", f"/tickets/{open_ticket['id']}/reply", {"body": reply})
@@ -188,6 +192,7 @@ def test_replaying_every_stage_leaves_every_result_as_it_was(pipeline: Pipeline)
     wait_for(lambda: pipeline.status()["total_lag"] == 0, DEADLINE, what="a quiet pipeline")
     hashes, calls = redis.hgetall(indexed_key), pipeline.metric("copilot_llm_calls_total", 'summarizer="local"')
     upserts = pipeline.metric("copilot_documents_total", 'outcome="upserted",stage="index"')
+    unchanged = pipeline.metric("copilot_documents_total", 'outcome="unchanged",stage="index"')
     sso = _first(acme.tickets, "sso", status=5)
     _, before = http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)
 
@@ -199,7 +204,9 @@ def test_replaying_every_stage_leaves_every_result_as_it_was(pipeline: Pipeline)
     # The replays were acknowledged before `replay` returned, so a zero lag now means the worker has
     # processed them, and the summaries they caused (produced before the worker committed).
     wait_for(lambda: pipeline.status()["total_lag"] == 0, DEADLINE, what="the replays to be processed")
-    assert pipeline.metric("copilot_documents_total", 'outcome="upserted",stage="index"') > upserts
+    # every replayed document reached the index stage and was found stored as it is: nothing was rewritten
+    assert pipeline.metric("copilot_documents_total", 'outcome="unchanged",stage="index"') >= unchanged + len(hashes)
+    assert pipeline.metric("copilot_documents_total", 'outcome="upserted",stage="index"') == upserts
 
     assert pipeline.metric("copilot_llm_calls_total", 'summarizer="local"') == calls  # summaries came from cache
     assert redis.hgetall(indexed_key) == hashes

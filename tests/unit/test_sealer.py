@@ -22,18 +22,13 @@ class Flushes:
         self.calls.append((collection, time.monotonic()))
 
 
-async def _settle(sealer: Sealer) -> None:
-    while sealer._task is not None and not sealer._task.done():
-        await asyncio.sleep(AFTER / 5)
-
-
 async def test_a_burst_of_writes_is_sealed_once_per_collection():
     flushes = Flushes()
     sealer = Sealer(flushes, AFTER)
     for _ in range(20):
         sealer.written("tickets")
     sealer.written("articles")
-    await _settle(sealer)
+    await sealer.drained()
     assert sorted(c for c, _ in flushes.calls) == ["articles", "tickets"]
 
 
@@ -43,7 +38,7 @@ async def test_writes_during_a_round_are_sealed_by_the_next_round():
     sealer.written("tickets")
     await asyncio.sleep(AFTER * 1.5)  # the first round has flushed
     sealer.written("tickets")
-    await _settle(sealer)
+    await sealer.drained()
     assert [c for c, _ in flushes.calls] == ["tickets", "tickets"]
     assert flushes.calls[1][1] - flushes.calls[0][1] >= AFTER * 0.9  # never more often than the interval
 
@@ -52,7 +47,7 @@ async def test_a_failed_flush_is_tried_again_and_zero_means_never():
     flushes = Flushes(fail_first=1)
     sealer = Sealer(flushes, AFTER)
     sealer.written("tickets")
-    await _settle(sealer)
+    await sealer.drained()
     assert [c for c, _ in flushes.calls] == ["tickets"]
     never = Flushes()
     Sealer(never, 0).written("tickets")
