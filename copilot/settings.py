@@ -57,8 +57,8 @@ class MilvusSettings(_Base):
     uri: str = Field("http://127.0.0.1:19530", alias="COPILOT_MILVUS_URI")
     token: SecretStr = Field(SecretStr(""), alias="COPILOT_MILVUS_TOKEN")
     index_version: str = Field("v1", alias="COPILOT_INDEX_VERSION", pattern=r"^[a-z0-9_]{1,16}$")
-    seal_after_seconds: float = Field(2.0, alias="COPILOT_MILVUS_SEAL_SECONDS", ge=0,
-                                      description="flush written collections this long after a write (0: never)")
+    seal_after_seconds: float = Field(5.0, alias="COPILOT_MILVUS_SEAL_SECONDS", ge=0,
+                                      description="flush written collections once writes pause this long (0: never)")
 
 
 class ProviderSettings(_Base):
