@@ -331,6 +331,30 @@ def replay_stage(stage: str, since: str) -> None:
 
 
 @main.command()
+@click.option("--index-version", required=True, help="the new collections' suffix, e.g. v2")
+@click.option("--dry-run", is_flag=True, help="only report what would be reprocessed and what it would cost")
+def reindex(index_version: str, dry_run: bool) -> None:
+    """Rebuild the index from the topics into new collections, then switch the aliases to them."""
+    import re
+
+    from copilot.reindex import Reindexer
+
+    if not re.fullmatch(r"[a-z0-9_]{1,16}", index_version):
+        raise click.BadParameter("letters, digits and _ only, at most 16", param_hint="--index-version")
+    settings = Settings()
+    report = asyncio.run(Reindexer(settings, index_version).run(dry_run))
+    model = settings.providers.chat_model
+    cost = report.cost(model) if settings.providers.use_openai(settings.providers.summarizer) else 0.0
+    click.echo(f"{'would reprocess' if dry_run else 'reprocessed'} {report.documents} ticket(s) and "
+               f"{report.articles} article(s) into version {index_version}")
+    click.echo(f"summaries to compute: {report.resummarized} (about {report.input_tokens:,} input tokens); "
+               f"estimated cost: {'unknown for ' + model if cost is None else f'${cost:.4f}'}")
+    if not dry_run:
+        click.echo(f"aliases switched to {index_version}; {report.caught_up} change(s) made meanwhile caught up; "
+                   "the old collections are kept (switch back with another reindex, or drop them)")
+
+
+@main.command()
 def topics() -> None:
     """Create the project's Kafka topics (idempotent)."""
     from copilot.topics import ensure_topics

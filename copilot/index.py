@@ -8,6 +8,7 @@ to, and every read below goes through `_scope`, which adds the tenant filter. Co
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import re
@@ -66,6 +67,31 @@ class CopilotIndex:
         self.articles_alias = f"{namespace}_articles"
         self.version = version
 
+    def rebuilding(self) -> CopilotIndex:
+        """The same index writing to and reading from this version's own collections instead of the aliases:
+        what `copilot reindex` fills while the aliases keep serving the old version."""
+        rebuild = copy.copy(self)
+        rebuild.tickets_alias = self.collection(self.tickets_alias)
+        rebuild.articles_alias = self.collection(self.articles_alias)
+        return rebuild
+
+    def collection(self, alias: str) -> str:
+        return f"{alias}_{self.version}"
+
+    def serving(self) -> dict[str, str]:
+        """Which collection each alias points at now."""
+        return {alias: self.client.describe_alias(alias=alias)["collection_name"]
+                for alias in (self.tickets_alias, self.articles_alias)}
+
+    def switch_aliases(self) -> None:
+        """Point both aliases at this version's collections; each switch is atomic in Milvus."""
+        for alias in (self.tickets_alias, self.articles_alias):
+            self.client.alter_alias(collection_name=self.collection(alias), alias=alias)
+
+    def seal(self) -> None:
+        for alias in (self.tickets_alias, self.articles_alias):
+            self.client.flush(alias)
+
     # -- schema -------------------------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create this version's collections and point the aliases at them if no alias exists yet."""
@@ -73,7 +99,7 @@ class CopilotIndex:
         self._ensure_one(self.articles_alias, self._article_schema)
 
     def _ensure_one(self, alias: str, build: Callable[[], tuple[Any, Any]]) -> None:
-        name = f"{alias}_{self.version}"
+        name = self.collection(alias)
         if not self.client.has_collection(name):
             schema, index = build()
             _tolerate_race(lambda: self.client.create_collection(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 from confluent_kafka import Producer
+from pymilvus import MilvusClient
 from redis import Redis
 
 from copilot.domain import DeadLetter
@@ -213,6 +215,47 @@ def test_replaying_every_stage_leaves_every_result_as_it_was(pipeline: Pipeline)
     _, after = http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)
     assert after["ticket_summary"] == before["ticket_summary"]
     assert [s["ticket_id"] for s in after["similar_tickets"]] == [s["ticket_id"] for s in before["similar_tickets"]]
+
+
+def test_a_reindex_to_v2_switches_the_aliases_with_no_request_failing(pipeline: Pipeline):
+    env, acme, ns = pipeline.settings_env, pipeline.acme, pipeline.settings_env["COPILOT_NAMESPACE"]
+    wait_for(lambda: pipeline.status()["total_lag"] == 0, DEADLINE, what="a quiet pipeline")
+    indexed = sum(t["documents_indexed"] for t in pipeline.status()["tenants"].values())
+    plan = pipeline.procs.run("reindex", "--index-version", "v2", "--dry-run")
+    assert f"would reprocess {indexed} ticket(s)" in plan
+    assert "summaries to compute: 0" in plan  # same summarizer: every summary is reused, no LLM call
+    milvus = MilvusClient(uri=env["COPILOT_MILVUS_URI"])
+    assert milvus.describe_alias(alias=f"{ns}_tickets")["collection_name"] == f"{ns}_tickets_v1"
+
+    sso = _first(acme.tickets, "sso", status=5)
+    _, before = http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)
+    answers: list[int | str] = []
+    done = threading.Event()
+
+    def agent_keeps_asking() -> None:
+        while not done.is_set():
+            try:
+                answers.append(http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)[0])
+            except OSError as exc:
+                answers.append(repr(exc))
+
+    asker = threading.Thread(target=agent_keeps_asking)
+    asker.start()
+    try:
+        out = pipeline.procs.run("reindex", "--index-version", "v2")
+    finally:
+        done.set()
+        asker.join(timeout=30)
+    assert "aliases switched to v2" in out
+    assert len(answers) > 5 and set(answers) == {200}, answers  # before, during and after the switch
+    assert milvus.describe_alias(alias=f"{ns}_tickets")["collection_name"] == f"{ns}_tickets_v2"
+    assert milvus.describe_alias(alias=f"{ns}_articles")["collection_name"] == f"{ns}_articles_v2"
+    rows = milvus.query(f"{ns}_tickets_v2", filter=f'tenant == "{acme.domain}"', output_fields=["ticket_id"],
+                        limit=1000)
+    assert sorted(r["ticket_id"] for r in rows) == sorted(int(k) for k in Redis.from_url(
+        env["COPILOT_REDIS_URL"]).hkeys(f"{ns}:progress:{acme.domain}:indexed"))
+    _, after = http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)
+    assert after["ticket_summary"] == before["ticket_summary"] and after["similar_tickets"]
 
 
 def test_the_sidebar_shows_an_agent_the_summary_similar_tickets_and_answers_and_takes_votes(pipeline: Pipeline):

@@ -1,0 +1,41 @@
+"""What a reindex would reprocess and cost: summaries are reused unless they came from another summarizer."""
+
+from dataclasses import replace
+
+import pytest
+
+from copilot.domain import MergedDocument, SummarizedDocument, Summary
+from copilot.reindex import Reindexer, ReindexReport
+from copilot.settings import Settings
+from tests.helpers import at
+
+
+def _doc(ticket_id: int, summarizer: str | None, deleted: bool = False) -> SummarizedDocument:
+    doc = MergedDocument(tenant="t", ticket_id=ticket_id, subject="SSO fails", description_text="x" * 400,
+                         status=4, priority=1, created_at=at(0), updated_at=at(1), seen_at=at(1),
+                         content_hash="c", state_hash="s", deleted=deleted)
+    summary = Summary("p", "c", "s", "r", summarizer=summarizer) if summarizer else None
+    return SummarizedDocument(doc, summary)
+
+
+@pytest.fixture
+def local(monkeypatch) -> Reindexer:
+    monkeypatch.setenv("COPILOT_SUMMARIZER", "local")
+    return Reindexer(Settings(), "v2")
+
+
+def test_summaries_from_the_configured_summarizer_are_reused(local):
+    docs = [_doc(1, "local"), _doc(2, "local"), _doc(3, None, deleted=True)]
+    report = local.plan(docs, [])
+    assert (report.documents, report.resummarized, report.input_tokens) == (2, 0, 0)
+
+
+def test_a_new_summarizer_resummarizes_and_the_cost_follows_the_tokens(local):
+    docs = [_doc(1, "openai:gpt-4o-mini"), _doc(2, "local"), _doc(3, None)]
+    report = local.plan(docs, [])
+    assert report.resummarized == 2 and report.input_tokens > 2 * 100  # subject + 400 characters each
+    assert report.cost("gpt-4o-mini") == pytest.approx(
+        (report.input_tokens * 0.15 + 2 * 250 * 0.60) / 1_000_000)
+    assert report.cost("some-unpriced-model") is None
+    assert replace(report, resummarized=0).cost("gpt-4o-mini") == 0.0
+    assert ReindexReport("v2").cost("gpt-4o") == 0.0
