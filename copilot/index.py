@@ -249,6 +249,7 @@ class Sealer:
             for collection in sorted(collections):
                 try:
                     await asyncio.to_thread(self._flush, collection)
+                    log.info("sealed %s", collection)
                 except MilvusException as exc:  # searches stay right, only slower: try again next round
                     log.warning("could not flush %s: %s", collection, exc)
                     self._unsealed.add(collection)
