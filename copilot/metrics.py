@@ -9,5 +9,6 @@ FRESHNESS = Histogram(
 DOCUMENTS = Counter("copilot_documents_total", "Documents through a stage", ["stage", "outcome"])
 DEAD_LETTERS = Counter("copilot_dead_letters_total", "Messages sent to the dead-letter topic", ["stage"])
 LLM_CALLS = Counter("copilot_llm_calls_total", "Summaries computed by a summarizer", ["summarizer"])
+LLM_TOKENS = Counter("copilot_llm_tokens_total", "Tokens the chat model reported using", ["model", "kind"])
 HTTP_REQUESTS = Histogram("copilot_http_request_seconds", "API latency", ["route", "status"])
 FEEDBACK_VOTES = Counter("copilot_feedback_votes_total", "Votes counted into the rerank table", ["rating"])

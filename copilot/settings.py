@@ -72,6 +72,9 @@ class ProviderSettings(_Base):
     embedding_model: str = Field("text-embedding-3-small", alias="COPILOT_EMBEDDING_MODEL")
     embedding_dim: int = Field(1536, alias="COPILOT_EMBEDDING_DIM")
     max_concurrent_llm_calls: int = Field(4, alias="COPILOT_LLM_CONCURRENCY", ge=1)
+    max_concurrent_llm_calls_per_tenant: int = Field(
+        2, alias="COPILOT_LLM_TENANT_CONCURRENCY", ge=1,
+        description="LLM calls in flight for one tenant, so a tenant's backfill cannot take every slot")
     embed_batch_size: int = Field(64, alias="COPILOT_EMBED_BATCH", ge=1)
 
     @cached_property

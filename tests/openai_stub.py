@@ -6,9 +6,11 @@ bag-of-words vectors, so similar texts get similar vectors.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,9 @@ class StubState:
     scripted: list[str] = field(default_factory=list)  # replies used first, in order
     prompts: list[list[dict[str, str]]] = field(default_factory=list)
     embedding_inputs: list[str] = field(default_factory=list)
+    delay: float = 0.0  # seconds each chat answer takes
+    in_flight: Counter[str] = field(default_factory=Counter)  # chat calls being answered, by the subject's 1st word
+    peak: Counter[str] = field(default_factory=Counter)  # the most at once, by the same label ("*": all)
 
 
 def bag_of_words(text: str, dim: int = 64) -> list[float]:
@@ -45,6 +50,16 @@ async def chat(request: web.Request) -> web.StreamResponse:
     body = await request.json()
     state.prompts.append(body["messages"])
     content = state.scripted.pop(0) if state.scripted else _summary_from(body["messages"])
+    subject = re.search(r"Subject: (\S+)", body["messages"][-1]["content"])
+    label = subject.group(1) if subject else ""
+    for key in (label, "*"):
+        state.in_flight[key] += 1
+        state.peak[key] = max(state.peak[key], state.in_flight[key])
+    try:
+        await asyncio.sleep(state.delay)
+    finally:
+        for key in (label, "*"):
+            state.in_flight[key] -= 1
     if body.get("stream"):
         return await _stream_chat(request, body["model"], content)
     return web.json_response({

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from copilot.documents import document_text
 from copilot.domain import MergedDocument, Summary
+from copilot.metrics import LLM_TOKENS
 from copilot.providers.local_summarizer import summarize_locally
 from copilot.redact import redact
 from copilot.settings import ProviderSettings
@@ -45,16 +46,20 @@ class LLMSummarizer:
         self._client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value() or "not-needed",
                                    base_url=settings.openai_base_url, max_retries=3)
         self._slots = asyncio.Semaphore(settings.max_concurrent_llm_calls)
+        self._per_tenant = settings.max_concurrent_llm_calls_per_tenant
+        self._tenant_slots: dict[str, asyncio.Semaphore] = {}
         self.calls = 0
+        self.tokens = {"prompt": 0, "completion": 0}
 
     async def summarize(self, doc: MergedDocument) -> Summary:
         text = redact(document_text(doc))
         try:
             if len(text) <= CHUNK_CHARS:
-                model = await self._ask(text)
+                model = await self._ask(doc.tenant, text)
             else:
-                parts = await asyncio.gather(*(self._ask(chunk) for chunk in split_chunks(text, CHUNK_CHARS)))
-                model = await self._ask("Merge these partial summaries of one ticket:\n" +
+                parts = await asyncio.gather(*(self._ask(doc.tenant, chunk)
+                                               for chunk in split_chunks(text, CHUNK_CHARS)))
+                model = await self._ask(doc.tenant, "Merge these partial summaries of one ticket:\n" +
                                         "\n".join(p.model_dump_json() for p in parts))
         except (OpenAIError, ValidationError, ValueError) as exc:
             log.warning("LLM summary of %s failed, using the local summarizer: %s", doc.key, exc)
@@ -62,23 +67,30 @@ class LLMSummarizer:
             return Summary(**{**local.__dict__, "fallback": True})
         return Summary(**model.model_dump(), summarizer=self.name)
 
-    async def _ask(self, content: str) -> SummaryModel:
+    async def _ask(self, tenant: str, content: str) -> SummaryModel:
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
-        reply = await self._complete(messages)
+        reply = await self._complete(tenant, messages)
         try:
             return SummaryModel.model_validate_json(reply)
         except ValidationError as exc:
             messages += [{"role": "assistant", "content": reply},
                          {"role": "user", "content": f"That JSON is invalid: {exc.errors()[:3]}. Answer again."}]
-            return SummaryModel.model_validate_json(await self._complete(messages))
+            return SummaryModel.model_validate_json(await self._complete(tenant, messages))
 
-    async def _complete(self, messages: list[Any]) -> str:
-        async with self._slots:
+    async def _complete(self, tenant: str, messages: list[Any]) -> str:
+        """One chat call, within the tenant's share of the slots and then the worker's."""
+        tenant_slots = self._tenant_slots.setdefault(tenant, asyncio.Semaphore(self._per_tenant))
+        async with tenant_slots, self._slots:
             self.calls += 1
             response = await self._client.chat.completions.create(
                 model=self.model, messages=messages, temperature=0,
                 response_format={"type": "json_object"},
             )
+        usage = response.usage
+        if usage is not None:
+            for kind, used in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens)):
+                self.tokens[kind] += used
+                LLM_TOKENS.labels(self.model, kind).inc(used)
         return response.choices[0].message.content or ""
 
 

@@ -1,6 +1,8 @@
 """The OpenAI path through the real `openai` client, against a local OpenAI-compatible stub."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -91,3 +93,17 @@ async def test_a_written_answer_streams_in_pieces_and_only_real_sources_count_as
     assert cited(written, sources) == ("[#12]", "[KB-3]")  # [#999] was not retrieved: not a citation
     sent = " ".join(m["content"] for m in state.prompts[0])
     assert "[#12]\n" in sent and "[KB-3]\n" in sent and "jane@example.com" not in sent
+
+
+async def test_llm_calls_are_bounded_per_worker_and_per_tenant_and_their_tokens_counted(stub):
+    settings, state = stub
+    state.delay = 0.05
+    bounded = settings.model_copy(update={"max_concurrent_llm_calls": 3, "max_concurrent_llm_calls_per_tenant": 2})
+    summarizer = LLMSummarizer(bounded)
+    docs = [replace(_doc(), tenant=tenant, ticket_id=n, subject=f"{tenant} SSO login fails")
+            for tenant in ("alpha", "bravo") for n in range(6)]
+    await asyncio.gather(*(summarizer.summarize(d) for d in docs))
+    assert summarizer.calls == 12
+    assert state.peak["*"] == 3  # the worker's bound, reached
+    assert max(state.peak[label] for label in state.peak if label != "*") <= 2  # no tenant took more
+    assert summarizer.tokens == {"prompt": 120, "completion": 120}  # the stub reports 10 + 10 per call
