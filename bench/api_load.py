@@ -7,7 +7,7 @@
    `/init/{id}` opens tickets chosen at random across the whole index; `/query` asks questions made from
    random tickets' subjects.
 
-    python -m bench.api_load --tickets 20000 --rate 50 --seconds 60
+    python -m bench.api_load --tickets 20000 --rates 5,20,50 --seconds 30
 """
 
 from __future__ import annotations
@@ -97,13 +97,15 @@ def report(name: str, latencies: list[float], failures: int, rate: float) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=20000)
-    parser.add_argument("--rate", type=float, default=50)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rates", default="5,20,50", help="requests per second, one run each")
+    parser.add_argument("--seconds", type=float, default=30)
     args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
     tickets = generate_tickets(args.tickets, seed=8)
     rng = random.Random(1)
-    opened = [rng.choice(tickets)["id"] for _ in range(int(args.rate * args.seconds))]
-    questions = [rng.choice(tickets)["subject"] for _ in range(int(args.rate * args.seconds))]
+    total = int(sum(rates) * args.seconds)
+    opened = [rng.choice(tickets)["id"] for _ in range(total)]  # every request opens a different draw
+    questions = [rng.choice(tickets)["subject"] for _ in range(total)]
     with sandbox(COPILOT_POLL_INTERVAL="1") as r:
         index_tickets(r, tickets)
         api_port = free_port()
@@ -112,18 +114,25 @@ def main() -> None:
         api = f"http://127.0.0.1:{api_port}"
         poll(lambda: _answers(f"{api}/health"), timeout=120)
 
+        offset = 0
+
         def init(session: aiohttp.ClientSession, n: int) -> asyncio.Future:
-            return session.get(f"/init/{opened[n]}")  # type: ignore[return-value]
+            return session.get(f"/init/{opened[offset + n]}")  # type: ignore[return-value]
 
         def query(session: aiohttp.ClientSession, n: int) -> asyncio.Future:
-            return session.post("/query", json={"query": questions[n], "limit": 10})  # type: ignore[return-value]
+            return session.post("/query", json={"query": questions[offset + n],  # type: ignore[return-value]
+                                                "limit": 10})
 
-        asyncio.run(load(api, 5, 4, init))  # warm up connections and the model
-        results = {name: asyncio.run(load(api, args.rate, args.seconds, call))
-                   for name, call in (("/init", init), ("/query", query))}
+        asyncio.run(load(api, 2, 3, init))  # warm up connections and the model
+        offset = 6
+        results = []
+        for rate in rates:
+            for name, call in (("/init", init), ("/query", query)):
+                results.append((name, rate, asyncio.run(load(api, rate, args.seconds, call))))
+            offset += int(rate * args.seconds)
     print(f"machine: {machine()}; index: {args.tickets} tickets")
-    for name, (latencies, failures) in results.items():
-        report(name, latencies, failures, args.rate)
+    for name, rate, (latencies, failures) in results:
+        report(name, latencies, failures, rate)
 
 
 if __name__ == "__main__":

@@ -92,8 +92,11 @@ def _rank_through_api(base: str, domain: str, key: str, queries: list[Query]) ->
 
 
 async def _rank_baselines(milvus_uri: str, domain: str, queries: list[Query]) -> dict[str, dict[str, list[int]]]:
-    from api.routes.init import QUERY_TEXT_CHARS
+    from copilot.answering import keywords
     from copilot.index import CopilotIndex
+    from copilot.settings import ApiSettings
+
+    query_chars = ApiSettings().init_query_chars  # the same query text the API's /init searches with
 
     index = CopilotIndex(milvus_uri, "sandbox", "v1", dim=384)
     rankings: dict[str, dict[str, list[int]]] = {"BM25 only": {}, "dense only": {}}
@@ -102,7 +105,7 @@ async def _rank_baselines(milvus_uri: str, domain: str, queries: list[Query]) ->
         if row is None:
             continue
         for name, mode in (("BM25 only", "bm25"), ("dense only", "dense")):
-            hits = await index.search_tickets(domain, list(row["dense"]), row["text"][:QUERY_TEXT_CHARS], 10,
+            hits = await index.search_tickets(domain, list(row["dense"]), keywords(row["text"][:query_chars]), 10,
                                               exclude_ticket=q.ticket_id, mode=mode)
             rankings[name][q.query_id] = [h.fields["ticket_id"] for h in hits]
     index.close()

@@ -109,6 +109,9 @@ class ApiSettings(_Base):
         "optional", alias="COPILOT_API_SIGNING",
         description="HMAC request signing: required, checked when sent (optional), or ignored (off)")
     signing_window_seconds: int = Field(300, alias="COPILOT_API_SIGNING_WINDOW", ge=1)
+    init_query_chars: int = Field(
+        150, alias="COPILOT_INIT_QUERY_CHARS", ge=50, le=20000,
+        description="how much of the open ticket's text /init searches with (BM25 time grows with it)")
     result_cache_seconds: int = Field(60, alias="COPILOT_API_CACHE_SECONDS", ge=0,
                                       description="how long retrieval results are cached (0: off); any index "
                                                   "change of the tenant invalidates them at once")

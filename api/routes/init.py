@@ -9,16 +9,14 @@ from typing import Any
 from aiohttp import web
 
 from api.errors import RequestError
-from api.keys import EMBEDDER, INDEX, REGISTRY, RESULTS, SUMMARIZER, tenant_of
+from api.keys import EMBEDDER, INDEX, REGISTRY, RESULTS, SETTINGS, SUMMARIZER, tenant_of
 from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int
-from copilot.answering import words
+from copilot.answering import keywords, words
 from copilot.errors import UpstreamError
 from copilot.index import Hit
-
-QUERY_TEXT_CHARS = 2000
 
 
 async def init_ticket(request: web.Request) -> web.Response:
@@ -55,9 +53,10 @@ async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: in
         fresh = await _on_demand(request, ticket_id)
         subject, summary, indexed = fresh.document.subject, summary_of(fresh.summary.__dict__), None
         vector, text = [float(x) for x in fresh.vector], fresh.text
-    query_text = text[:QUERY_TEXT_CHARS]
-    similar = await index.search_tickets(tenant, vector, query_text, candidates(limit), exclude_ticket=ticket_id)
-    articles = await index.search_articles(tenant, vector, query_text, candidates(3))
+    query_text = text[:request.app[SETTINGS].api.init_query_chars]
+    terms = keywords(query_text)
+    similar = await index.search_tickets(tenant, vector, terms, candidates(limit), exclude_ticket=ticket_id)
+    articles = await index.search_articles(tenant, vector, terms, candidates(3))
     return {"subject": subject, "summary": summary, "indexed": indexed, "vector": vector,
             "query_text": f"{subject} {query_text}", "similar": [h.dump() for h in similar],
             "articles": [h.dump() for h in articles]}

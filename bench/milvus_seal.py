@@ -1,0 +1,81 @@
+"""Milvus Lite search latency before and after a flush ("sealing"), on the project's own collection schema.
+
+Rows written but not flushed are searched by brute force in Python; after a flush they sit in an indexed
+segment. This is why the worker flushes once its writes pause (copilot.index.Sealer).
+
+    python -m bench.milvus_seal --tickets 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from connectors.freshdesk.simulator.demo import generate_tickets
+from copilot.index import CopilotIndex
+from copilot.sandbox import machine
+
+TENANT = "bench.freshdesk.test"
+QUERIES = 20
+
+
+def rows_for(count: int) -> list[dict]:
+    rng = np.random.default_rng(1)
+    rows = []
+    for t in generate_tickets(count, seed=3):
+        text = "\n".join([t["subject"], t["description_text"], *(c["body_text"] for c in t["conversations"])])
+        vector = rng.normal(size=384)
+        rows.append({
+            "pk": f"{TENANT}/ticket/{t['id']}", "tenant": TENANT, "ticket_id": t["id"], "subject": t["subject"],
+            "text": text, "status": 4, "priority": 1, "problem": t["subject"], "cause": "", "solution": "",
+            "result": "", "summarizer": "local", "tags": [], "attachments": [], "content_hash": "h",
+            "source_updated_at": 1, "seen_at": 1, "indexed_at": 1, "dense": (vector / np.linalg.norm(vector)).tolist(),
+        })
+    return rows
+
+
+async def medians(index: CopilotIndex, rows: list[dict]) -> dict[str, float]:
+    """Median milliseconds per search mode, for subject-length and long (2,000-character) BM25 queries."""
+    out = {}
+    for label, mode, field in (("dense", "dense", "subject"), ("BM25, subject", "bm25", "subject"),
+                               ("BM25, 2,000 chars", "bm25", "text"), ("hybrid, 2,000 chars", "hybrid", "text")):
+        times = []
+        for row in rows[:QUERIES]:
+            start = time.perf_counter()
+            await index.search_tickets(TENANT, row["dense"], row[field][:2000], 15, mode=mode)
+            times.append(time.perf_counter() - start)
+        out[label] = statistics.median(times) * 1000
+    return out
+
+
+async def run(count: int) -> None:
+    rows = rows_for(count)
+    with tempfile.TemporaryDirectory() as work:
+        index = CopilotIndex(str(Path(work) / "milvus.db"), "bench", "v1", 384)
+        index.ensure()
+        for start in range(0, len(rows), 1000):
+            await index.upsert_tickets(rows[start:start + 1000])
+        before = await medians(index, rows)
+        index.seal()
+        after = await medians(index, rows)
+        index.close()
+    print(f"machine: {machine()}; {count} tickets, median of {QUERIES} searches each (ms)")
+    for label in before:
+        print(f"{label}: not flushed {before[label]:.1f}, flushed {after[label]:.1f}, "
+              f"x{before[label] / after[label]:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=20000)
+    asyncio.run(run(parser.parse_args().tickets))
+
+
+if __name__ == "__main__":
+    main()
