@@ -26,6 +26,7 @@ from connectors.freshdesk.simulator.demo import generate_tickets
 from copilot.sandbox import Sandbox, free_port, machine, poll, sandbox
 
 DOMAIN, KEY = "load.freshdesk.test", "load-key"
+WARM_UP = 6  # requests before the measured runs
 
 
 def index_tickets(r: Sandbox, tickets: list[dict]) -> None:
@@ -91,7 +92,7 @@ async def load(api: str, rate: float, seconds: float, request: Callable[[aiohttp
 def report(name: str, latencies: list[float], failures: int, rate: float) -> None:
     ms = sorted(x * 1000 for x in latencies)
     print(f"{name}: {len(ms)} requests at {rate:g}/s, {failures} failed; p50 {statistics.median(ms):.1f} ms, "
-          f"p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms")
+          f"p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms", flush=True)
 
 
 def main() -> None:
@@ -103,7 +104,7 @@ def main() -> None:
     rates = [float(r) for r in args.rates.split(",")]
     tickets = generate_tickets(args.tickets, seed=8)
     rng = random.Random(1)
-    total = int(sum(rates) * args.seconds)
+    total = WARM_UP + int(sum(rates) * args.seconds)
     opened = [rng.choice(tickets)["id"] for _ in range(total)]  # every request opens a different draw
     questions = [rng.choice(tickets)["subject"] for _ in range(total)]
     with sandbox(COPILOT_POLL_INTERVAL="1") as r:
@@ -123,16 +124,13 @@ def main() -> None:
             return session.post("/query", json={"query": questions[offset + n],  # type: ignore[return-value]
                                                 "limit": 10})
 
-        asyncio.run(load(api, 2, 3, init))  # warm up connections and the model
-        offset = 6
-        results = []
+        asyncio.run(load(api, WARM_UP / 3, 3, init))  # warm up connections and the model
+        offset = WARM_UP
+        print(f"machine: {machine()}; index: {args.tickets} tickets", flush=True)
         for rate in rates:
             for name, call in (("/init", init), ("/query", query)):
-                results.append((name, rate, asyncio.run(load(api, rate, args.seconds, call))))
+                report(name, *asyncio.run(load(api, rate, args.seconds, call)), rate)
             offset += int(rate * args.seconds)
-    print(f"machine: {machine()}; index: {args.tickets} tickets")
-    for name, rate, (latencies, failures) in results:
-        report(name, latencies, failures, rate)
 
 
 if __name__ == "__main__":
