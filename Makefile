@@ -9,7 +9,7 @@ VENV := $(COPILOT_CACHE)/venv-$(DEPS_KEY)
 PY := $(VENV)/bin/python
 RUN := PYTHONPATH=$(CURDIR) HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY)
 
-.PHONY: run test test-unit lint typecheck stack-up stack-down stack-status bench eval clean system venv
+.PHONY: run test test-unit lint stack-up stack-down stack-status clean system venv
 
 venv: $(VENV)/.ready
 	@ln -sfn $(VENV) .venv
