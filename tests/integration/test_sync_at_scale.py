@@ -80,9 +80,10 @@ def _sync_summary(env: dict[str, str], tenant: str) -> dict[str, object]:
 
 
 @pytest.mark.timeout(900)
-def test_a_30600_ticket_account_syncs_completely_through_the_page_cap_and_random_kills(services, tmp_path: Path):
+def test_a_30600_ticket_account_syncs_completely_through_the_page_cap_and_random_kills(services, namespace,
+                                                                                      tmp_path: Path):
     tickets = _account()
-    env = {**os.environ, **services, "COPILOT_ENV": "test", "COPILOT_NAMESPACE": "scale",
+    env = {**os.environ, **services, "COPILOT_ENV": "test", "COPILOT_NAMESPACE": namespace,
            "COPILOT_DATA_DIR": str(tmp_path), "COPILOT_FERNET_KEYS": _fernet_key(),
            "COPILOT_KAFKA_PARTITIONS": "2", "COPILOT_POLL_INTERVAL": "1", "COPILOT_KB_INTERVAL": "3600",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "COLUMNS": "160"}
@@ -110,7 +111,7 @@ def test_a_30600_ticket_account_syncs_completely_through_the_page_cap_and_random
     finally:
         procs.stop()
 
-    names = TopicNames("scale")
+    names = TopicNames(namespace)
     bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
     ticket_records = [deserialize(TicketEvent, v) for _, v in read_topic(bootstrap, names.tickets)]
     conversation_records = [deserialize(ConversationEvent, v) for _, v in read_topic(bootstrap, names.conversations)]
