@@ -78,8 +78,9 @@ def analyze_intent(query: str, requested: Sequence[str] | None = None) -> Intent
 
 
 def ticket_source(fields: dict[str, Any]) -> Source:
-    resolution = " ".join(fields.get(k) or "" for k in ("solution", "result")).strip()
-    return Source(f"[#{fields['ticket_id']}]", resolution or str(fields.get("subject", "")))
+    """A past ticket is quoted for how it was solved; its result ("the customer confirmed the fix") says
+    nothing an agent can act on, so it is left out."""
+    return Source(f"[#{fields['ticket_id']}]", str(fields.get("solution") or fields.get("subject") or ""))
 
 
 def article_source(fields: dict[str, Any]) -> Source:
