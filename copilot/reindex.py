@@ -3,11 +3,13 @@ ones keep serving, then switch the aliases.
 
 1. Read the latest summarized document per ticket and the latest article per id (compacted topics).
 2. Re-summarize the documents whose summary came from another summarizer than the configured one (a new model
-   or prompt); reuse the others. Embed everything with the configured embedder, write to `..._{version}`.
+   or prompt); reuse the others. Write them to `..._{version}` through the worker's own index agents
+   (`streams.agents.index.index_batch`, `...articles.index_articles`), so the rows are the worker's rows.
 3. Switch both aliases (atomic in Milvus): requests in flight finish on the old collection, the next ones
    read the new one.
 4. Catch up: what the running worker wrote (to the old collection) since step 1 began is read again from the
-   topics and written to the new one. Rows are keyed, so anything done twice is simply overwritten.
+   topics and written to the new one. Rows are keyed, and rows already stored as they are are skipped, so
+   anything done twice changes nothing.
 
 `--dry-run` stops after step 1 and reports what would be reprocessed: documents, articles, and the summaries
 (LLM calls) and tokens a new summarizer would cost.
@@ -22,19 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from redis.asyncio import Redis
-
-from copilot.documents import document_text, embedding_text
+from copilot.documents import document_text
 from copilot.domain import ArticleEvent, SummarizedDocument, utcnow
 from copilot.index import CopilotIndex
-from copilot.providers.embeddings import Embedder, create_embedder
-from copilot.providers.summarizer import Summarizer, create_summarizer
 from copilot.result_cache import index_changed
 from copilot.settings import Settings
 from copilot.topic_reader import read_topic
 from copilot.topics import TopicNames
 from copilot.wire import deserialize
-from streams.rows import article_row, article_text, ticket_row
+from streams.agents.articles import index_articles
+from streams.agents.index import index_batch
+from streams.resources import WorkerResources
 
 BATCH = 64
 CHARS_PER_TOKEN = 4  # a rough English average; the OpenAI path counts tokens exactly when it runs
@@ -71,11 +71,11 @@ class Reindexer:
         self.settings = settings
         self.version = version
         self.names = TopicNames(settings.kafka.namespace)
-        self.summarizer: Summarizer = create_summarizer(settings.providers)
+        self.resources = WorkerResources(settings)  # the worker's own write path: same rows, same embedder
 
     def needs_summary(self, item: SummarizedDocument) -> bool:
         return not item.document.deleted and (item.summary is None
-                                              or item.summary.summarizer != self.summarizer.name)
+                                              or item.summary.summarizer != self.resources.summarizer.name)
 
     def plan(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]) -> ReindexReport:
         redo = [d for d in documents if self.needs_summary(d)]
@@ -85,6 +85,12 @@ class Reindexer:
             input_tokens=sum(len(document_text(d.document)) // CHARS_PER_TOKEN for d in redo))
 
     async def run(self, dry_run: bool) -> ReindexReport:
+        try:
+            return await self._run(dry_run)
+        finally:
+            await self.resources.redis.aclose()
+
+    async def _run(self, dry_run: bool) -> ReindexReport:
         bootstrap = self.settings.kafka.bootstrap_servers
         started = utcnow()
         documents = await asyncio.to_thread(latest, bootstrap, self.names.summaries, SummarizedDocument)
@@ -92,47 +98,36 @@ class Reindexer:
         report = self.plan(documents, articles)
         if dry_run:
             return report
-        embedder = await asyncio.to_thread(create_embedder, self.settings.providers)
+        embedder = await self.resources.embedder()
         m = self.settings.milvus
         index = CopilotIndex(m.uri, self.settings.kafka.namespace, self.version, embedder.dim,
                              m.token.get_secret_value())
         try:
             await asyncio.to_thread(index.ensure)  # the aliases exist, so they stay where they are
             target = index.rebuilding()
-            await self._write(target, embedder, documents, articles)
+            self.resources.use_index(target)
+            await self._write(documents, articles)
             await asyncio.to_thread(target.seal)
             await asyncio.to_thread(index.switch_aliases)
             report.switched = True
             recent = await asyncio.to_thread(latest, bootstrap, self.names.summaries, SummarizedDocument, started)
             recent_articles = await asyncio.to_thread(latest, bootstrap, self.names.articles, ArticleEvent, started)
-            await self._write(target, embedder, recent, recent_articles)
+            await self._write(recent, recent_articles)
             report.caught_up = len(recent) + len(recent_articles)
-            await self._invalidate({d.document.tenant for d in documents} | {a.tenant for a in articles})
+            # results cached while the old version served are stale now, whatever was written since
+            await index_changed(self.resources.redis, self.settings.kafka.namespace,
+                                {d.document.tenant for d in documents} | {a.tenant for a in articles})
         finally:
             index.close()
         return report
 
-    async def _write(self, index: CopilotIndex, embedder: Embedder, documents: list[SummarizedDocument],
-                     articles: list[ArticleEvent]) -> None:
-        for batch in _batches([d for d in documents if not d.document.deleted]):
-            ready = [dataclasses.replace(d, summary=await self.summarizer.summarize(d.document))
-                     if self.needs_summary(d) else d for d in batch]
-            vectors = await embedder.embed([embedding_text(d.document, d.summary) for d in ready])
-            now = utcnow()
-            await index.upsert_tickets([ticket_row(d, v, now) for d, v in zip(ready, vectors, strict=True)])
-        await index.delete(index.tickets_alias, [d.document.key for d in documents if d.document.deleted])
-        for chunk in _batches([a for a in articles if not a.deleted]):
-            vectors = await embedder.embed([article_text(a) for a in chunk])
-            now = utcnow()
-            await index.upsert_articles([article_row(a, v, now) for a, v in zip(chunk, vectors, strict=True)])
-        await index.delete(index.articles_alias, [a.key for a in articles if a.deleted])
-
-    async def _invalidate(self, tenants: Iterable[str]) -> None:
-        redis = Redis.from_url(self.settings.redis.url, decode_responses=True)
-        try:
-            await index_changed(redis, self.settings.kafka.namespace, tenants)
-        finally:
-            await redis.aclose()
+    async def _write(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]) -> None:
+        summarizer = self.resources.summarizer
+        for batch in _batches(documents):
+            await index_batch([dataclasses.replace(d, summary=await summarizer.summarize(d.document))
+                               if self.needs_summary(d) else d for d in batch], self.resources)
+        for chunk in _batches(articles):
+            await index_articles(chunk, self.resources)
 
 
 def _batches(items: list[T]) -> Iterable[list[T]]:

@@ -31,6 +31,10 @@ class WorkerResources:
                 self._embedder = await asyncio.to_thread(create_embedder, self.settings.providers)
             return self._embedder
 
+    def use_index(self, index: CopilotIndex) -> None:
+        """Write to `index` instead of the configured one: `copilot reindex` fills a new version this way."""
+        self._index = index
+
     async def index(self) -> CopilotIndex:
         embedder = await self.embedder()
         async with self._lock:
