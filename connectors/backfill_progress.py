@@ -20,12 +20,12 @@ from copilot.domain import utcnow
 REFRESH_SECONDS = 0.5
 
 
-def history_done(start: datetime | None, cursor: datetime, now: datetime, finished: bool) -> float:
+def history_done(start: datetime | None, cursor: datetime | None, now: datetime, finished: bool) -> float:
     """Share of the history from `start` (the first committed cursor) to `now` that the cursor has passed;
     1 once a poll went through every page, however old the newest ticket is."""
     if finished:
         return 1.0
-    if start is None:
+    if start is None or cursor is None:
         return 0.0
     span = (now - start).total_seconds()
     return 1.0 if span <= 0 else min(1.0, max(0.0, (cursor - start).total_seconds() / span))
@@ -52,7 +52,7 @@ class BackfillProgress:
         for task, state, rate in self._tenants.values():
             summary = await state.summary()
             finished = bool(summary["last_poll"]) and not summary["last_error"]
-            done = history_done(await state.first_cursor(), await state.cursor(), now, finished)
+            done = history_done(_instant(summary["first_cursor"]), _instant(summary["cursor"]), now, finished)
             left = "?" if rate.remaining is None else f"{rate.remaining:,}"
             self._progress.update(task, completed=round(1000 * done), tickets=summary["tickets_seen"],
                                   calls=rate.calls, left=left)
@@ -66,3 +66,7 @@ class BackfillProgress:
                 except TimeoutError:
                     pass
             await self.refresh()
+
+
+def _instant(iso: object) -> datetime | None:
+    return datetime.fromisoformat(str(iso)) if iso else None

@@ -43,11 +43,6 @@ class SyncState:
             raw = await self._redis.hget(self._cursor, "updated_since_ms")
         return _from_ms(int(raw)) if raw else EPOCH
 
-    async def first_cursor(self) -> datetime | None:
-        """The live cursor's first committed position: the start of the history a backfill walks."""
-        raw = await self._redis.hget(self._cursor, "first_cursor_ms")
-        return _from_ms(int(raw)) if raw else None
-
     async def unpublished(self, tickets: list[TicketEvent]) -> list[TicketEvent]:
         if not tickets:
             return []
@@ -90,6 +85,7 @@ class SyncState:
             "tickets_seen": await self._redis.hlen(self._published),
             "articles_seen": await self._redis.hlen(self._kb),
             "cursor": _iso(_str(cursor.get("updated_since_ms"))),
+            "first_cursor": _iso(_str(cursor.get("first_cursor_ms"))),  # where the backfill started
             "last_poll": _iso(_str(cursor.get("last_poll_ms"))),
             "last_success": _iso(_str(cursor.get("last_success_ms"))),
             "last_error": cursor.get("error") or None,
