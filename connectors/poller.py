@@ -53,29 +53,29 @@ class TenantPoller:
         """Publish the page and move the cursor. If some conversation fetches failed (after their retries),
         the tickets before the first failure are still published and committed, then the error is raised:
         under a storm of errors each poll makes progress instead of failing the whole page again."""
-        fresh = {t.ticket_id for t in await self.state.unpublished(page)}
-        outcomes = iter(await asyncio.gather(*(self._with_conversations(t) for t in page if t.ticket_id in fresh),
-                                             return_exceptions=True))
-        done: list[TicketEvent] = []  # the page's prefix that is safe to commit
+        fresh = await self.state.unpublished(page)
+        fetched = await asyncio.gather(*(self._with_conversations(t) for t in fresh), return_exceptions=True)
+        outcomes = {t.ticket_id: outcome for t, outcome in zip(fresh, fetched, strict=True)}
+        last_done: TicketEvent | None = None  # the end of the page's prefix that is safe to commit
         published: list[TicketEvent] = []
         messages: list[OutgoingMessage] = []
         failure: BaseException | None = None
         for ticket in page:
-            if ticket.ticket_id in fresh:
-                outcome = next(outcomes)
-                if isinstance(outcome, BaseException):
-                    failure = outcome
-                    break
+            outcome = outcomes.get(ticket.ticket_id)  # None: published before, nothing to do
+            if isinstance(outcome, BaseException):
+                failure = outcome
+                break
+            if outcome is not None:
                 complete, conversations = outcome
                 messages += [OutgoingMessage(self.topics.conversations, c.key, serialize(c)) for c in conversations]
                 messages.append(OutgoingMessage(self.topics.tickets, complete.key, serialize(complete)))
                 published.append(complete)
                 result.conversations += len(conversations)
-            done.append(ticket)
+            last_done = ticket
         if messages:
             await self.publisher.publish(messages)
-        if done:
-            await self.state.commit(published, cursor=done[-1].updated_at, feed=feed)
+        if last_done is not None:
+            await self.state.commit(published, cursor=last_done.updated_at, feed=feed)
             result.tickets += len(published)
         if failure is not None:
             raise failure

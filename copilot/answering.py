@@ -45,12 +45,6 @@ class Source:
     text: str
 
 
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    citations: tuple[str, ...]
-
-
 def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
@@ -88,9 +82,9 @@ def article_source(fields: dict[str, Any]) -> Source:
     return Source(f"[KB-{fields['article_id']}]", body)
 
 
-def extractive_answer(query: str, sources: Iterable[Source]) -> Answer:
+def extractive_answer(query: str, sources: Iterable[Source]) -> str:
     """Up to three sentences from the sources that best match the question, in rank order of their
-    sources, each with its citation; an honest 'nothing found' when no source shares a word with it."""
+    sources, each followed by its citation; an honest 'nothing found' when no source shares a word with it."""
     wanted = set(words(query))
     scored = []
     for rank, source in enumerate(sources):
@@ -100,11 +94,9 @@ def extractive_answer(query: str, sources: Iterable[Source]) -> Answer:
                 scored.append((-overlap, rank, position, sentence, source.citation))
     best = sorted(scored)[:MAX_SENTENCES]
     if not best:
-        return Answer("No retrieved ticket or article answers this; try other words.", ())
+        return "No retrieved ticket or article answers this; try other words."
     best.sort(key=lambda s: (s[1], s[2]))
-    parts = [f"{sentence.rstrip('.!?')}. {citation}" for _, _, _, sentence, citation in best]
-    citations = tuple(dict.fromkeys(citation for *_, citation in best))
-    return Answer(" ".join(parts), citations)
+    return " ".join(f"{sentence.rstrip('.!?')}. {citation}" for _, _, _, sentence, citation in best)
 
 
 def matching_attachments(query: str, tickets: Iterable[dict[str, Any]], limit: int) -> list[dict[str, Any]]:

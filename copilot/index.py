@@ -78,11 +78,6 @@ class CopilotIndex:
     def collection(self, alias: str) -> str:
         return f"{alias}_{self.version}"
 
-    def serving(self) -> dict[str, str]:
-        """Which collection each alias points at now."""
-        return {alias: self.client.describe_alias(alias=alias)["collection_name"]
-                for alias in (self.tickets_alias, self.articles_alias)}
-
     def switch_aliases(self) -> None:
         """Point both aliases at this version's collections; each switch is atomic in Milvus."""
         for alias in (self.tickets_alias, self.articles_alias):

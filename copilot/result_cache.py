@@ -43,8 +43,10 @@ class ResultCache:
 
     async def get(self, tenant: str, kind: str, request: dict[str, Any]) -> tuple[str, Any | None]:
         """(the entry's key, its value or None); the key is what `put` stores under."""
+        if self._ttl <= 0:
+            return "", None  # caching is off: no Redis round trip at all
         key = await self._key(tenant, kind, request)
-        raw = await self._redis.get(key) if self._ttl > 0 else None
+        raw = await self._redis.get(key)
         return key, json.loads(raw) if raw else None
 
     async def put(self, key: str, value: Any) -> None:

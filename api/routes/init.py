@@ -58,7 +58,7 @@ async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: in
     similar = await index.search_tickets(tenant, vector, terms, candidates(limit), exclude_ticket=ticket_id)
     articles = await index.search_articles(tenant, vector, terms, candidates(3))
     return {"subject": subject, "summary": summary, "indexed": indexed, "vector": vector,
-            "query_text": f"{subject} {query_text}", "similar": [h.dump() for h in similar],
+            "query_text": query_text, "similar": [h.dump() for h in similar],
             "articles": [h.dump() for h in articles]}
 
 

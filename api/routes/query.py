@@ -51,7 +51,7 @@ async def query(request: web.Request) -> web.StreamResponse:
     intent = analyze_intent(text, _types(body))
     results, sources = await _retrieve(request, text, intent.types, limit, ticket_id)
     results["intent"] = {"types": list(intent.types), "answer": intent.wants_answer}
-    pieces = _answer(request.app, text, sources) if intent.wants_answer else None
+    pieces = _Pieces(request.app.get(ANSWERER), text, sources) if intent.wants_answer else None
     if stream:
         return await _stream(request, results, pieces, sources)
     results["answer"] = None
@@ -122,11 +122,7 @@ class _Pieces:
             except OpenAIError as exc:
                 log.warning("chat model failed, answering extractively: %s", exc)
                 self.fallback = True
-        yield extractive_answer(question, sources).text
-
-
-def _answer(app: web.Application, question: str, sources: list[Source]) -> _Pieces:
-    return _Pieces(app.get(ANSWERER), question, sources)
+        yield extractive_answer(question, sources)
 
 
 async def _stream(request: web.Request, results: dict[str, Any], pieces: _Pieces | None,

@@ -2,7 +2,7 @@
 
 import json
 
-from copilot.answering import Source, analyze_intent, extractive_answer, matching_attachments
+from copilot.answering import Source, analyze_intent, cited, extractive_answer, matching_attachments
 
 
 def test_questions_want_answers_and_listings_want_lists():
@@ -26,14 +26,15 @@ def test_the_answer_quotes_the_best_matching_sentences_with_their_citations():
         Source("[#40]", "Refunded the duplicate invoice."),
     ]
     answer = extractive_answer("How do I fix a SAML certificate error?", sources)
-    assert answer.citations == ("[#12]", "[KB-3]")
-    assert answer.text == ("Rotated the expired SAML certificate in the identity provider. [#12] "
-                           "To fix SAML errors, re-upload the IdP certificate. [KB-3]")
+    assert cited(answer, sources) == ("[#12]", "[KB-3]")
+    assert answer == ("Rotated the expired SAML certificate in the identity provider. [#12] "
+                      "To fix SAML errors, re-upload the IdP certificate. [KB-3]")
 
 
 def test_no_matching_source_gives_no_invented_answer():
-    answer = extractive_answer("printer toner", [Source("[#1]", "Reset the SAML certificate.")])
-    assert answer.citations == () and "No retrieved" in answer.text
+    sources = [Source("[#1]", "Reset the SAML certificate.")]
+    answer = extractive_answer("printer toner", sources)
+    assert cited(answer, sources) == () and "No retrieved" in answer
 
 
 def test_attachments_whose_name_or_type_matches_come_first():
