@@ -1,7 +1,8 @@
 """Milvus Lite search latency before and after a flush ("sealing"), on the project's own collection schema.
 
 Rows written but not flushed are searched by brute force in Python; after a flush they sit in an indexed
-segment. This is why the worker flushes once its writes pause (copilot.index.Sealer).
+segment. This is why the worker flushes once its writes pause (copilot.index.Sealer). It also reports how
+many BM25 rankings a single flush (everything into one segment) left exactly as they were.
 
     python -m bench.milvus_seal --tickets 20000
 """
@@ -18,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from connectors.freshdesk.simulator.demo import generate_tickets
+from copilot.answering import keywords
 from copilot.index import CopilotIndex
 from copilot.sandbox import machine
+from copilot.settings import ApiSettings
 
 TENANT = "bench.freshdesk.test"
 QUERIES = 20
@@ -40,18 +43,28 @@ def rows_for(count: int) -> list[dict]:
     return rows
 
 
-async def medians(index: CopilotIndex, rows: list[dict]) -> dict[str, float]:
-    """Median milliseconds per search mode, for subject-length and long (2,000-character) BM25 queries."""
-    out = {}
-    for label, mode, field in (("dense", "dense", "subject"), ("BM25, subject", "bm25", "subject"),
-                               ("BM25, 2,000 chars", "bm25", "text"), ("hybrid, 2,000 chars", "hybrid", "text")):
+QUERY_TEXTS = {
+    "subject": lambda row: row["subject"],
+    "/init's keywords (150 chars)": lambda row: keywords(row["text"][:ApiSettings().init_query_chars]),
+    "2,000 chars": lambda row: row["text"][:2000],
+}
+
+
+async def measure(index: CopilotIndex, rows: list[dict]) -> tuple[dict[str, float], list[list[int]]]:
+    """Median milliseconds per search, and the BM25 rankings for the 2,000-character queries."""
+    out, rankings = {}, []
+    searches = [("dense", "dense", "subject"), *(("bm25", "bm25", q) for q in QUERY_TEXTS),
+                ("hybrid", "hybrid", "2,000 chars")]
+    for name, mode, query in searches:
         times = []
         for row in rows[:QUERIES]:
             start = time.perf_counter()
-            await index.search_tickets(TENANT, row["dense"], row[field][:2000], 15, mode=mode)
+            hits = await index.search_tickets(TENANT, row["dense"], QUERY_TEXTS[query](row), 15, mode=mode)
             times.append(time.perf_counter() - start)
-        out[label] = statistics.median(times) * 1000
-    return out
+            if (mode, query) == ("bm25", "2,000 chars"):
+                rankings.append([h.fields["ticket_id"] for h in hits])
+        out[f"{name}, query = {query}"] = statistics.median(times) * 1000
+    return out, rankings
 
 
 async def run(count: int) -> None:
@@ -61,14 +74,16 @@ async def run(count: int) -> None:
         index.ensure()
         for start in range(0, len(rows), 1000):
             await index.upsert_tickets(rows[start:start + 1000])
-        before = await medians(index, rows)
+        before, ranked_before = await measure(index, rows)
         index.seal()
-        after = await medians(index, rows)
+        after, ranked_after = await measure(index, rows)
         index.close()
     print(f"machine: {machine()}; {count} tickets, median of {QUERIES} searches each (ms)")
     for label in before:
         print(f"{label}: not flushed {before[label]:.1f}, flushed {after[label]:.1f}, "
               f"x{before[label] / after[label]:.1f}")
+    same = sum(a == b for a, b in zip(ranked_before, ranked_after, strict=True))
+    print(f"BM25 top-15 rankings identical after one flush: {same} of {len(ranked_before)}")
 
 
 def main() -> None:
