@@ -7,10 +7,11 @@ from aiohttp import web
 
 from api.errors import Handler, error_response
 from api.keys import REGISTRY, REPLAYS, SETTINGS, TENANT
+from api.openapi import OPENAPI_PATH
 from api.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_signature
 from copilot.errors import TenantError
 
-PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json", "/sidebar"})
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/metrics", OPENAPI_PATH, "/sidebar"})
 SECRET_AUTHENTICATED = ("/webhooks/",)  # these check their own per-tenant secret
 
 

@@ -25,10 +25,6 @@ def ticket_row(item: SummarizedDocument, vector: list[float], indexed_at: dateti
     }
 
 
-ROW_IDENTITY = ("content_hash", "summarizer", "problem", "cause", "solution", "result", "subject", "status",
-                "priority", "tags")
-
-
 def row_identity(item: SummarizedDocument) -> dict[str, Any]:
     """The stored fields that decide a ticket's row, as Milvus returns them (lists are stored as JSON). The
     content hash covers the text; the embedding model is fixed per index version. Rows equal here are equal."""

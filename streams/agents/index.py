@@ -14,7 +14,7 @@ from copilot.metrics import DOCUMENTS, FRESHNESS
 from copilot.result_cache import index_changed
 from streams.agents.batching import register_batch_agent
 from streams.resources import WorkerResources
-from streams.rows import ROW_IDENTITY, row_identity, ticket_row
+from streams.rows import row_identity, ticket_row
 from streams.topics import StreamTopics
 
 
@@ -55,11 +55,13 @@ async def _changed(idx: CopilotIndex, items: list[SummarizedDocument]
     A replay or a redelivery then costs one lookup instead of an embedding and a rewrite, and leaves the
     index exactly as it was (rewriting moves rows between Milvus Lite segments, whose BM25 statistics
     differ, so even identical rows would rank differently)."""
-    stored = await idx.stored_tickets([i.document.key for i in items], list(ROW_IDENTITY))
+    identities = {item.document.key: row_identity(item) for item in items}
+    fields = sorted({name for identity in identities.values() for name in identity})
+    stored = await idx.stored_tickets(list(identities), fields)
     changed, same = [], []
     for item in items:
         row = stored.get(item.document.key)
-        if row is not None and all(row.get(f) == v for f, v in row_identity(item).items()):
+        if row is not None and all(row.get(f) == v for f, v in identities[item.document.key].items()):
             same.append(item)
         else:
             changed.append(item)
