@@ -44,7 +44,9 @@ class BackfillProgress:
         self._tenants: dict[str, tuple[TaskID, SyncState, RateLimitState]] = {}
 
     def add(self, tenant: str, state: SyncState, rate: RateLimitState) -> None:
-        task = self._progress.add_task(tenant, total=1000, tickets=0, calls=0, left="?")
+        """Show a tenant; a tenant whose polling loop restarted keeps its bar, fed by the new client."""
+        known = self._tenants.get(tenant)
+        task = known[0] if known else self._progress.add_task(tenant, total=1000, tickets=0, calls=0, left="?")
         self._tenants[tenant] = (task, state, rate)
 
     async def refresh(self) -> None:

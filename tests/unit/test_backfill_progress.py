@@ -20,3 +20,17 @@ def test_the_share_is_the_time_walked_from_the_first_cursor_towards_now():
 
 def test_a_complete_poll_is_all_done_even_when_the_newest_ticket_is_old():
     assert history_done(START, START + timedelta(days=10), NOW, finished=True) == 1.0
+
+
+async def test_a_restarted_tenant_loop_keeps_one_bar():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from connectors.backfill_progress import BackfillProgress
+    from connectors.freshdesk.client import RateLimitState
+
+    progress = BackfillProgress(Console(file=StringIO()))
+    for _ in range(2):  # the tenant's loop ends with an error and sync_service starts it again
+        progress.add("acme.freshdesk.com", state=None, rate=RateLimitState())  # type: ignore[arg-type]
+    assert len(progress._progress.tasks) == 1
