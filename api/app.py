@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
+from api.agent_scope import AgentScopes
 from api.auth import tenant_auth
 from api.errors import json_errors, request_metrics
 from api.keys import (
+    AGENT_SCOPES,
     ANSWERER,
     EMBEDDER,
     FEEDBACK,
@@ -54,6 +56,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[FEEDBACK] = FeedbackStore(redis, s.kafka.namespace, s.feedback.query_ttl_seconds)
     app[REPLAYS] = ReplayGuard(redis, s.kafka.namespace, s.api.signing_window_seconds)
     app[RESULTS] = ResultCache(redis, s.kafka.namespace, s.api.result_cache_seconds)
+    app[AGENT_SCOPES] = AgentScopes(redis, app[REGISTRY], s.kafka.namespace, s.api.agent_scope_seconds)
     yield
     await redis.aclose()
 

@@ -3,6 +3,7 @@
 from aiohttp import web
 from redis.asyncio import Redis
 
+from api.agent_scope import AgentScopes
 from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
@@ -25,6 +26,7 @@ FEEDBACK = web.AppKey("feedback", FeedbackStore)
 PUBLISHER = web.AppKey("publisher", KafkaPublisher)  # the feedback topic's producer
 RESULTS = web.AppKey("results", ResultCache)  # retrieval results, until the tenant's index changes
 REPLAYS = web.AppKey("replays", ReplayGuard)  # signatures already used
+AGENT_SCOPES = web.AppKey("agent_scopes", AgentScopes)  # which tickets a named agent may see
 TENANT = web.RequestKey("tenant", Tenant)  # set by the auth middleware
 
 

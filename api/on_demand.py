@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from connectors.freshdesk.adapter import FreshdeskAdapter
-from connectors.freshdesk.client import FreshdeskClient
+from api.helpdesk import helpdesk
 from copilot.documents import document_text, embedding_text
 from copilot.domain import MergedDocument, Summary
 from copilot.providers.embeddings import Embedder
@@ -27,8 +26,7 @@ class FreshTicket:
 async def fetch_and_summarize(tenant: Tenant, ticket_id: int, registry: TenantRegistry, summarizer: Summarizer,
                               embedder: Embedder) -> FreshTicket | None:
     """None when the helpdesk does not know the ticket either."""
-    async with FreshdeskClient(tenant.base_url, await registry.api_key(tenant), max_retries=2) as client:
-        adapter = FreshdeskAdapter(tenant.tenant_id, client)
+    async with helpdesk(tenant, registry) as adapter:
         ticket = await adapter.fetch_ticket(ticket_id)
         if ticket is None:
             return None

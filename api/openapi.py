@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from api.agent_scope import AGENT_HEADER
 from api.routes.feedback import ITEM_TYPES, RATINGS
 from api.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from copilot.answering import CONTENT_TYPES
@@ -35,9 +36,14 @@ _TENANT_HEADERS = [
      "description": "Unix seconds; with request signing"},
     {"name": SIGNATURE_HEADER, "in": "header", "required": False, "schema": {"type": "string"},
      "description": "hex HMAC-SHA256 of METHOD\\nPATH?QUERY\\nTIMESTAMP\\nSHA256(BODY), keyed by the API key"},
-    {"name": "X-Freshdesk-Agent-Id", "in": "header", "required": False, "schema": {"type": "integer"},
-     "description": "the agent asking; recorded with votes"},
+    {"name": AGENT_HEADER, "in": "header", "required": False, "schema": {"type": "integer"},
+     "description": "the agent asking: results keep to the tickets their Freshdesk ticket scope (global, group, "
+                    "restricted) lets them see; recorded with votes"},
 ]
+_SCOPE_ERRORS = {
+    "403": _json(_ref("Error"), "the helpdesk has no such agent, or the ticket is outside the agent's scope"),
+    "502": _json(_ref("Error"), "the helpdesk could not be asked (a ticket not indexed yet, an agent's scope)"),
+}
 _PLAIN = {"description": "plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
 
 SCHEMAS: dict[str, Any] = {
@@ -100,8 +106,7 @@ PATHS: dict[str, Any] = {
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
             *_TENANT_HEADERS],
         "responses": {"200": _json(_ref("InitResponse"), "summary and recommendations"), **_ERRORS,
-                      "404": _json(_ref("Error"), "no such ticket for this tenant"),
-                      "502": _json(_ref("Error"), "not indexed and the helpdesk could not be asked")}}},
+                      "404": _json(_ref("Error"), "no such ticket for this tenant"), **_SCOPE_ERRORS}}},
     "/query": {"post": {
         "summary": "Search the tenant's tickets and KB articles in natural language",
         "parameters": _TENANT_HEADERS,
@@ -111,7 +116,8 @@ PATHS: dict[str, Any] = {
             "content": {"application/json": {"schema": _ref("QueryResponse")},
                         "text/event-stream": {"schema": {
                             "type": "string", "description": "with stream: events results, answer {delta}, "
-                                                            "done {citations, fallback}"}}}}, **_ERRORS}}},
+                                                            "done {citations, fallback}"}}}}, **_ERRORS,
+                      **_SCOPE_ERRORS}}},
     "/feedback": {"post": {
         "summary": "Thumbs up or down on an item an answer showed",
         "parameters": _TENANT_HEADERS,

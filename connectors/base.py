@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+from copilot.agent_scope import AgentScope
 from copilot.domain import ArticleEvent, Attachment, ConversationEvent, TicketEvent
 
 
@@ -34,6 +35,10 @@ class PlatformAdapter(ABC):
     @abstractmethod
     async def fetch_attachments(self, ticket_id: int) -> list[Attachment]:
         """Attachment metadata of the ticket and its conversations (never the expiring URLs)."""
+
+    @abstractmethod
+    async def fetch_agent_scope(self, agent_id: int) -> AgentScope | None:
+        """Which tickets the agent may see, or None when the platform has no such agent."""
 
     @abstractmethod
     async def fetch_knowledge_base(self) -> list[ArticleEvent]:

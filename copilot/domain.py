@@ -128,7 +128,7 @@ class MergedConversation:
 class MergedDocument:
     """Ticket + conversations + attachment metadata as one document, with two hashes.
 
-    `content_hash` covers what retrieval and summaries read; `state_hash` also covers metadata (status,
+    `content_hash` covers what retrieval and summaries read; `state_hash` also covers metadata (status, assignment,
     priority, tags), so a status change re-indexes without re-summarizing.
     """
 
@@ -148,6 +148,8 @@ class MergedDocument:
     attachments: tuple[Attachment, ...] = ()
     deleted: bool = False
     platform: str = "freshdesk"
+    group_id: int | None = None  # who may see the ticket (agent scope)
+    responder_id: int | None = None
 
     @property
     def key(self) -> str:

@@ -19,15 +19,16 @@ from typing import Any
 
 from pymilvus import AnnSearchRequest, DataType, Function, FunctionType, MilvusClient, MilvusException, RRFRanker
 
+from copilot.agent_scope import AgentScope
 from copilot.documents import clip_bytes
-from copilot.errors import TenantError
+from copilot.errors import ConfigurationError, TenantError
 
 log = logging.getLogger(__name__)
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 NUM_PARTITIONS = 64
 TICKET_FIELDS = [
     "tenant", "ticket_id", "subject", "problem", "cause", "solution", "result", "summarizer", "status", "priority",
-    "tags", "attachments", "content_hash", "source_updated_at", "seen_at", "indexed_at",
+    "tags", "attachments", "content_hash", "source_updated_at", "seen_at", "indexed_at", "group_id", "responder_id",
 ]
 ARTICLE_FIELDS = ["tenant", "article_id", "title", "text", "status", "updated_at"]
 
@@ -88,10 +89,25 @@ class CopilotIndex:
             self.client.flush(alias)
 
     # -- schema -------------------------------------------------------------------------------------------
-    def ensure(self) -> None:
-        """Create this version's collections and point the aliases at them if no alias exists yet."""
+    def ensure(self, serving: bool = True) -> None:
+        """Create this version's collections and point the aliases at them if no alias exists yet.
+
+        `serving`: this process reads and writes through the aliases, so the collections behind them must have
+        every field this code writes (a rebuild, which writes its own collections, passes False)."""
         self._ensure_one(self.tickets_alias, self._ticket_schema)
         self._ensure_one(self.articles_alias, self._article_schema)
+        if serving:
+            for alias, build in ((self.tickets_alias, self._ticket_schema),
+                                 (self.articles_alias, self._article_schema)):
+                self._check_fields(alias, build()[0])
+
+    def _check_fields(self, alias: str, wanted: Any) -> None:
+        described = self.client.describe_collection(alias)
+        missing = {f.name for f in wanted.fields} - {f["name"] for f in described["fields"]}
+        if missing:
+            raise ConfigurationError(
+                f"{alias} serves {described['collection_name']}, which has no field {', '.join(sorted(missing))}: "
+                f"rebuild it with `copilot reindex --index-version <new version>` (see the README's upgrades)")
 
     def _ensure_one(self, alias: str, build: Callable[[], tuple[Any, Any]]) -> None:
         name = self.collection(alias)
@@ -135,6 +151,8 @@ class CopilotIndex:
         schema.add_field("content_hash", DataType.VARCHAR, max_length=64)
         for name in ("source_updated_at", "seen_at"):
             schema.add_field(name, DataType.INT64)
+        for name in ("group_id", "responder_id"):  # agent scope; the default keeps older writers' rows valid
+            schema.add_field(name, DataType.INT64, default_value=0)
         return schema, self._index_params()
 
     def _article_schema(self) -> tuple[Any, Any]:
@@ -176,11 +194,14 @@ class CopilotIndex:
 
     async def search_tickets(self, tenant: str, vector: list[float], text: str, limit: int,
                              exclude_ticket: int | None = None, mode: str = "hybrid",
-                             with_attachments: bool = False) -> list[Hit]:
-        """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines."""
+                             with_attachments: bool = False, visible_to: AgentScope | None = None) -> list[Hit]:
+        """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines.
+        `visible_to` keeps to the tickets that agent may see in the helpdesk."""
         conditions = [f"ticket_id != {int(exclude_ticket)}"] if exclude_ticket is not None else []
         if with_attachments:
             conditions.append('attachments != "[]"')
+        if visible_to is not None and (seen := visible_to.condition()):
+            conditions.append(seen)
         scope = _scope(tenant, " and ".join(conditions))
         if mode == "hybrid":
             return await self._hybrid(self.tickets_alias, scope, vector, text, limit, TICKET_FIELDS)

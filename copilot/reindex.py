@@ -103,7 +103,7 @@ class Reindexer:
         index = CopilotIndex(m.uri, self.settings.kafka.namespace, self.version, embedder.dim,
                              m.token.get_secret_value())
         try:
-            await asyncio.to_thread(index.ensure)  # the aliases exist, so they stay where they are
+            await asyncio.to_thread(index.ensure, False)  # the aliases exist, so they stay where they are
             target = index.rebuilding()
             self.resources.use_index(target)
             await self._write(documents, articles)

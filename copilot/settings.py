@@ -112,6 +112,8 @@ class ApiSettings(_Base):
     init_query_chars: int = Field(
         150, alias="COPILOT_INIT_QUERY_CHARS", ge=50, le=20000,
         description="how much of the open ticket's text /init searches with (BM25 time grows with it)")
+    agent_scope_seconds: int = Field(300, alias="COPILOT_API_AGENT_SCOPE_SECONDS", ge=1,
+                                     description="how long an agent's ticket scope from the helpdesk is trusted")
     result_cache_seconds: int = Field(60, alias="COPILOT_API_CACHE_SECONDS", ge=0,
                                       description="how long retrieval results are cached (0: off); any index "
                                                   "change of the tenant invalidates them at once")

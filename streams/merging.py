@@ -55,13 +55,15 @@ def merged_document(state: JoinState) -> MergedDocument | None:
     content = content_hash(ticket.subject, ticket.description_text, merged, attachments)
     deleted = ticket.deleted or ticket.spam
     state_hash = _sha({"content": content, "status": ticket.status, "priority": ticket.priority,
-                       "tags": sorted(ticket.tags), "deleted": deleted})
+                       "tags": sorted(ticket.tags), "deleted": deleted, "group_id": ticket.group_id,
+                       "responder_id": ticket.responder_id})
     return MergedDocument(
         tenant=ticket.tenant, ticket_id=ticket.ticket_id, subject=ticket.subject,
         description_text=ticket.description_text, status=ticket.status, priority=ticket.priority,
         created_at=ticket.created_at, updated_at=ticket.updated_at,
         seen_at=max([ticket.seen_at, *(c.seen_at for c in convs)]), content_hash=content, state_hash=state_hash,
         tags=ticket.tags, conversations=merged, attachments=attachments, deleted=deleted, platform=ticket.platform,
+        group_id=ticket.group_id, responder_id=ticket.responder_id,
     )
 
 

@@ -34,6 +34,7 @@ def row_identity(item: SummarizedDocument) -> dict[str, Any]:
         "problem": summary.problem if summary else "", "cause": summary.cause if summary else "",
         "solution": summary.solution if summary else "", "result": summary.result if summary else "",
         "subject": doc.subject, "status": doc.status, "priority": doc.priority, "tags": json.dumps(list(doc.tags)),
+        "group_id": doc.group_id or 0, "responder_id": doc.responder_id or 0,
     }
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from aiohttp import web
 
 from api.errors import RequestError
-from api.keys import EMBEDDER, INDEX, REGISTRY, RESULTS, SETTINGS, SUMMARIZER, tenant_of
+from api.keys import AGENT_SCOPES, EMBEDDER, INDEX, REGISTRY, RESULTS, SETTINGS, SUMMARIZER, tenant_of
 from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, indexed_info, summary_of, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int
+from copilot.agent_scope import AgentScope
 from copilot.answering import keywords, words
 from copilot.errors import UpstreamError
 from copilot.index import Hit
@@ -23,9 +24,11 @@ async def init_ticket(request: web.Request) -> web.Response:
     ticket_id = bounded_int(request.match_info["ticket_id"], "ticket_id", 0, 1, 2**62)
     limit = bounded_int(request.query.get("limit"), "limit", 5, 1, 50)
     tenant = tenant_of(request).tenant_id
-    key, found = await request.app[RESULTS].get(tenant, "init", {"ticket_id": ticket_id, "limit": limit})
+    scope = await request.app[AGENT_SCOPES].of_request(request, tenant_of(request))
+    asked = {"ticket_id": ticket_id, "limit": limit, "scope": scope.cache_identity() if scope else None}
+    key, found = await request.app[RESULTS].get(tenant, "init", asked)
     if found is None:
-        found = await _retrieve(request, tenant, ticket_id, limit)
+        found = await _retrieve(request, tenant, ticket_id, limit, scope)
         if found["indexed"] is not None:  # a ticket summarized on demand is not cached: the index will have it
             await request.app[RESULTS].put(key, found)
     vector = found["vector"]
@@ -42,20 +45,27 @@ async def init_ticket(request: web.Request) -> web.Response:
     })
 
 
-async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: int) -> dict[str, Any]:
+async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: int, scope: AgentScope | None
+                    ) -> dict[str, Any]:
     """The ticket's summary and vector, and the candidates the rerank chooses from."""
     index = request.app[INDEX]
     row = await index.get_ticket(tenant, ticket_id, with_vector=True)
     if row is not None:
         subject, summary, indexed = row["subject"], summary_of(row), indexed_info(row)
         vector, text = [float(x) for x in row["dense"]], row["text"]
+        assignment = row["group_id"], row["responder_id"]
     else:
         fresh = await _on_demand(request, ticket_id)
         subject, summary, indexed = fresh.document.subject, summary_of(fresh.summary.__dict__), None
         vector, text = [float(x) for x in fresh.vector], fresh.text
+        assignment = fresh.document.group_id, fresh.document.responder_id
+    if scope is not None and not scope.allows(*assignment):
+        raise RequestError(403, "outside_agent_scope", f"agent {scope.agent_id} may not see ticket {ticket_id}",
+                           "ticket_id")
     query_text = text[:request.app[SETTINGS].api.init_query_chars]
     terms = keywords(query_text)
-    similar = await index.search_tickets(tenant, vector, terms, candidates(limit), exclude_ticket=ticket_id)
+    similar = await index.search_tickets(tenant, vector, terms, candidates(limit), exclude_ticket=ticket_id,
+                                         visible_to=scope)
     articles = await index.search_articles(tenant, vector, terms, candidates(3))
     return {"subject": subject, "summary": summary, "indexed": indexed, "vector": vector,
             "query_text": query_text, "similar": [h.dump() for h in similar],

@@ -18,10 +18,11 @@ from aiohttp import web
 from openai import OpenAIError
 
 from api.errors import RequestError
-from api.keys import ANSWERER, EMBEDDER, INDEX, RESULTS, tenant_of
+from api.keys import AGENT_SCOPES, ANSWERER, EMBEDDER, INDEX, RESULTS, tenant_of
 from api.presenters import article_hit, ticket_hit
 from api.ranking import candidates, remember_shown, rerank
 from api.validation import bounded_int, json_object, optional_int, text_field
+from copilot.agent_scope import AgentScope
 from copilot.answering import (
     CONTENT_TYPES,
     Source,
@@ -65,10 +66,12 @@ async def query(request: web.Request) -> web.StreamResponse:
 async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], limit: int, ticket_id: int | None
                     ) -> tuple[dict[str, Any], list[Source]]:
     tenant = tenant_of(request).tenant_id
-    asked = {"query": text, "types": list(types), "limit": limit, "ticket_id": ticket_id}
+    scope = await request.app[AGENT_SCOPES].of_request(request, tenant_of(request))
+    asked = {"query": text, "types": list(types), "limit": limit, "ticket_id": ticket_id,
+             "scope": scope.cache_identity() if scope else None}
     key, found = await request.app[RESULTS].get(tenant, "query", asked)
     if found is None:
-        found = await _candidates(request, tenant, text, types, limit, ticket_id)
+        found = await _candidates(request, tenant, text, types, limit, ticket_id, scope)
         await request.app[RESULTS].put(key, found)
     vector = found["vector"]
     tickets, articles, attached = ([Hit.load(h) for h in found[kind]] for kind in ("tickets", "articles", "attached"))
@@ -88,19 +91,20 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
 
 
 async def _candidates(request: web.Request, tenant: str, text: str, types: tuple[str, ...], limit: int,
-                      ticket_id: int | None) -> dict[str, Any]:
+                      ticket_id: int | None, scope: AgentScope | None) -> dict[str, Any]:
     """The question's vector and the Milvus candidates per content type: what the result cache keeps."""
     [embedded] = await request.app[EMBEDDER].embed([text])
     vector = [float(x) for x in embedded]
     index = request.app[INDEX]
     tickets = articles = attached = []
     if "tickets" in types:
-        tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id)
+        tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
+                                             visible_to=scope)
     if "solutions" in types:
         articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)))
     if "attachments" in types:
         attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                                              with_attachments=True)
+                                              with_attachments=True, visible_to=scope)
     return {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
             "attached": [h.dump() for h in attached]}
 

@@ -9,6 +9,7 @@ from typing import Any
 from connectors.base import PlatformAdapter
 from connectors.freshdesk.client import FreshdeskClient
 from connectors.freshdesk.timefmt import format_ts, parse
+from copilot.agent_scope import AgentScope
 from copilot.domain import ArticleEvent, Attachment, ConversationEvent, TicketEvent, utcnow
 
 
@@ -39,6 +40,10 @@ class FreshdeskAdapter(PlatformAdapter):
         conversations = await self.fetch_conversations(ticket_id)
         own = list(ticket.attachments) if ticket else []
         return own + [a for c in conversations for a in c.attachments]
+
+    async def fetch_agent_scope(self, agent_id: int) -> AgentScope | None:
+        raw = await self.client.agent(agent_id)
+        return AgentScope.from_freshdesk(raw) if raw else None
 
     async def fetch_knowledge_base(self) -> list[ArticleEvent]:
         seen = self._clock()

@@ -192,6 +192,16 @@ class FreshdeskClient:
                     raise
         return None
 
+    async def agent(self, agent_id: int) -> dict[str, Any] | None:
+        """GET /agents/{id}: the agent's ticket_scope and group_ids; None if the account has no such agent."""
+        try:
+            body, _ = await self.get(f"/agents/{agent_id}")
+            return dict(body)
+        except FreshdeskHTTPError as exc:
+            if exc.status != 404:
+                raise
+        return None
+
     async def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
         """Every page; a ticket archived since it was listed is read from the archive."""
         try:

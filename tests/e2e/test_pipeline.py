@@ -306,3 +306,40 @@ def _no_error(browser) -> None:
     error = browser.find_element(By.ID, "error")
     if error.is_displayed():
         raise AssertionError(f"the sidebar shows an error: {error.text}")
+
+
+def test_an_agent_sees_only_the_tickets_their_freshdesk_scope_allows(pipeline: Pipeline):
+    """Scopes come from the simulated Freshdesk's agents API; an assignment made there reaches the index."""
+    acme, api = pipeline.acme, pipeline.api
+    sso_group = _first(acme.tickets, "sso")["group_id"]
+    _, restricted = acme.simulator_call("POST", "/agents", {"email": "r@acme.example", "ticket_scope": 3})
+    _, grouped = acme.simulator_call("POST", "/agents", {"email": "g@acme.example", "ticket_scope": 2,
+                                                         "group_ids": [sso_group]})
+    mine = [t for t in acme.tickets if "billing" in t["tags"] and t["status"] == 5][:2]
+    for t in mine:
+        status, _ = acme.simulator_call("PUT", f"/tickets/{t['id']}", {"responder_id": restricted["id"]})
+        assert status == 200
+    as_restricted = {**acme.headers, "X-Freshdesk-Agent-Id": str(restricted["id"])}
+
+    def only_their_own() -> dict | None:
+        status, body = http("GET", f"{api}/init/{mine[0]['id']}", as_restricted)
+        ids = [t["ticket_id"] for t in body.get("similar_tickets", [])] if status == 200 else None
+        return body if ids == [mine[1]["id"]] else None
+
+    wait_for(only_their_own, DEADLINE, what="the assignment to reach the index")
+    other = next(t for t in acme.tickets if t["id"] not in {m["id"] for m in mine})
+    status, body = http("GET", f"{api}/init/{other['id']}", as_restricted)
+    assert (status, body["error"]) == (403, "outside_agent_scope")
+
+    question = {"query": "we were charged twice on our invoice", "limit": 20}
+    status, unscoped = http("POST", f"{api}/query", acme.headers, question)
+    assert status == 200 and any(t["tags"] and "billing" in t["tags"] for t in unscoped["tickets"])
+    status, scoped = http("POST", f"{api}/query", {**acme.headers, "X-Freshdesk-Agent-Id": str(grouped["id"])},
+                          question)
+    in_group = {t["id"] for t in acme.tickets if t["group_id"] == sso_group}
+    assert status == 200 and scoped["tickets"] and {t["ticket_id"] for t in scoped["tickets"]} <= in_group
+
+    status, body = http("GET", f"{api}/init/{other['id']}", {**acme.headers, "X-Freshdesk-Agent-Id": "999"})
+    assert (status, body["error"], body["field"]) == (403, "unknown_agent", "X-Freshdesk-Agent-Id")
+    status, body = http("GET", f"{api}/init/{other['id']}", {**acme.headers, "X-Freshdesk-Agent-Id": "me"})
+    assert (status, body["error"]) == (400, "invalid_header")

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from copilot.errors import ConfigurationError
 from copilot.index import CopilotIndex
 
 DIM = 8
@@ -57,3 +58,21 @@ async def test_only_published_articles_are_recommended(index):
     await index.upsert_articles([article(1, 2), article(2, 1)])
     hits = await index.search_articles("a.test", _vec(2), "SSO guide", limit=5)
     assert [h.fields["article_id"] for h in hits] == [1]
+
+
+async def test_a_serving_collection_without_the_current_fields_is_refused_with_the_fix(services, namespace):
+    """A collection created before the agent-scope fields: the worker and API must not write to it."""
+    class Before(CopilotIndex):
+        def _ticket_schema(self):
+            schema, params = super()._ticket_schema()
+            schema._fields = [f for f in schema.fields if f.name not in ("group_id", "responder_id")]
+            return schema, params
+
+    old = Before(services["COPILOT_MILVUS_URI"], namespace, "v1", DIM)
+    old.ensure(serving=False)
+    old.close()
+    current = CopilotIndex(services["COPILOT_MILVUS_URI"], namespace, "v1", DIM)
+    with pytest.raises(ConfigurationError, match="no field group_id, responder_id.*copilot reindex"):
+        current.ensure()
+    current.ensure(serving=False)  # what a rebuild does: it writes collections of its own
+    current.close()

@@ -1,15 +1,19 @@
+import io
 import json
 from datetime import UTC, datetime
 
+import fastavro
 import pytest
+from fastavro.schema import fingerprint, to_parsing_canonical_form
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot.domain import Attachment, DeadLetter, TicketEvent
+from copilot.domain import Attachment, DeadLetter, SummarizedDocument, TicketEvent, to_record
 from copilot.errors import SerializationError
 from copilot.wire import deserialize, serialize
 from schemas import SCHEMA_DIR
 from schemas.codec import MARKER, AvroCodec
+from streams.merging import JoinState, apply_ticket, merged_document
 from tests.helpers import conversation, ticket
 
 millis = st.integers(min_value=0, max_value=4_102_444_800_000).map(
@@ -69,7 +73,30 @@ def test_a_message_written_with_an_older_schema_version_is_still_read(tmp_path, 
     assert reader.fingerprint_of("TicketEvent") != data[2:10]
 
 
-def _record(event):
-    from copilot.domain import to_record
+@pytest.mark.parametrize("record", ["MergedDocument", "SummarizedDocument"])
+def test_documents_written_before_the_assignment_fields_are_read_without_them(record):
+    """Real history: merged and summarized documents written before group_id/responder_id existed."""
+    old_schema = fastavro.parse_schema(json.loads((SCHEMA_DIR / "history" / f"{record}.v1.avsc").read_text()),
+                                       named_schemas=_current_named())
+    doc = merged_document(apply_ticket(JoinState(), ticket(group_id=5, responder_id=70)))
+    value = to_record(SummarizedDocument(doc, None) if record == "SummarizedDocument" else doc)
+    data = io.BytesIO()
+    data.write(MARKER + bytes.fromhex(fingerprint(to_parsing_canonical_form(old_schema), "CRC-64-AVRO")))
+    fastavro.schemaless_writer(data, old_schema, value)  # the old writer drops the fields it does not know
+    codec = AvroCodec()
+    assert codec.fingerprint_of(record) != data.getvalue()[2:10]
+    decoded = codec.decode(record, data.getvalue())
+    document = decoded["document"] if record == "SummarizedDocument" else decoded
+    assert (document["group_id"], document["responder_id"]) == (None, None)
+    assert document["subject"] == doc.subject
 
+
+def _current_named():
+    named: dict = {}
+    for stem in ("attachment", "merged_conversation", "summary"):
+        fastavro.parse_schema(json.loads((SCHEMA_DIR / f"{stem}.avsc").read_text()), named_schemas=named)
+    return named
+
+
+def _record(event):
     return to_record(event)

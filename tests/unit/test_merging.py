@@ -45,6 +45,14 @@ def test_metadata_change_keeps_content_hash_but_changes_state_hash():
     assert before.state_hash != after.state_hash
 
 
+def test_reassignment_is_a_metadata_change_the_document_carries():
+    before = merged_document(_state(ticket(group_id=5, responder_id=None, updated=1)))
+    after = merged_document(_state(ticket(group_id=6, responder_id=70, updated=2)))
+    assert (after.group_id, after.responder_id) == (6, 70)
+    assert before.content_hash == after.content_hash  # no new summary for a reassignment
+    assert before.state_hash != after.state_hash  # but the index row changes
+
+
 def test_new_reply_changes_content_hash():
     before = merged_document(_state(ticket(conversation_ids=(11,), updated=1), conversation(11)))
     after = merged_document(_state(ticket(conversation_ids=(11, 12), updated=3), conversation(11),

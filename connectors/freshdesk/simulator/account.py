@@ -31,6 +31,7 @@ class SimulatedAccount:
     conversations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     articles: dict[int, dict[str, Any]] = field(default_factory=dict)
     archived: set[int] = field(default_factory=set)
+    agents: dict[int, dict[str, Any]] = field(default_factory=dict)
     archive_after: timedelta | None = None  # archiving is an account setting, off unless enabled
     _next_id: int = 1
     _archive_checked: datetime | None = None
@@ -152,6 +153,34 @@ class SimulatedAccount:
         }
         self.conversations[ticket_id].append(conv)
         return copy.deepcopy(conv)
+
+    def create_agent(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /agents as Freshdesk answers it; ids are large, like real agent ids, so they never look like
+        ticket ids."""
+        agent_id = 60_000_000_000 + len(self.agents) + 1
+        stamp = format_ts(self.clock())
+        self.agents[agent_id] = {
+            "id": agent_id, "available": False, "occasional": bool(body.get("occasional", False)),
+            "ticket_scope": int(body["ticket_scope"]), "signature": None,
+            "group_ids": [int(g) for g in body.get("group_ids", [])], "role_ids": list(body.get("role_ids", [])),
+            "skill_ids": [], "available_since": None, "type": "support_agent", "focus_mode": True,
+            "contact": {"active": False, "email": body["email"], "job_title": None, "language": "en",
+                        "last_login_at": None, "mobile": None, "name": body.get("name") or body["email"],
+                        "phone": None, "time_zone": "Eastern Time (US & Canada)",
+                        "created_at": stamp, "updated_at": stamp},
+            "created_at": stamp, "updated_at": stamp,
+        }
+        return copy.deepcopy(self.agents[agent_id])
+
+    def update_agent(self, agent_id: int, body: dict[str, Any]) -> dict[str, Any] | None:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return None
+        for name in ("ticket_scope", "group_ids", "occasional"):
+            if name in body:
+                agent[name] = body[name]
+        agent["updated_at"] = format_ts(self.clock())
+        return copy.deepcopy(agent)
 
     def set_deleted(self, ticket_id: int, deleted: bool) -> bool:
         ticket = self.tickets.get(ticket_id)

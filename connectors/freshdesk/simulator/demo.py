@@ -125,6 +125,11 @@ CUSTOMER_FOLLOWUPS = (
 CONFIRMATIONS = ("That fixed it, thank you!", "Confirmed, it works again.", "All good now, thanks for the help.")
 
 
+def group_of(area: Area) -> int:
+    """Each area has its own team (Freshdesk group) that its tickets are routed to."""
+    return 68_000_000_001 + AREAS.index(area)
+
+
 def generate_tickets(count: int = 120, seed: int = 7, now: datetime | None = None) -> list[dict[str, Any]]:
     """Tickets spread over the last 60 days; older ones resolved or closed, the newest few still open."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
@@ -168,7 +173,7 @@ def _ticket(tid: int, area: Area, variant: int, created: datetime, open_ticket: 
         "description_text": description, "status": 2 if open_ticket else rng.choice((4, 5)),
         "priority": rng.randrange(1, 5), "source": rng.choice((1, 2, 3, 7)), "type": "Problem",
         "tags": list(area.tags), "requester_id": requester, "responder_id": None if open_ticket else agent,
-        "group_id": None, "company_id": None, "spam": False, "deleted": False,
+        "group_id": group_of(area), "company_id": None, "spam": False, "deleted": False,
         "created_at": format_ts(created), "updated_at": format_ts(stamp), "due_by": None, "fr_due_by": None,
         "attachments": attachments, "custom_fields": {}, "conversations": convs,
     }

@@ -300,6 +300,37 @@ async def restore_ticket(request: web.Request) -> web.Response:
     return web.Response(status=204) if ok else _not_found()
 
 
+def _agent_id(request: web.Request) -> int | None:
+    raw = request.match_info["agent_id"]
+    return int(raw) if raw.isdigit() else None
+
+
+async def get_agent(request: web.Request) -> web.Response:
+    agent_id = _agent_id(request)
+    agent = request.app[SIMULATOR].account.agents.get(agent_id) if agent_id is not None else None
+    return web.json_response(agent) if agent else _not_found()
+
+
+async def create_agent(request: web.Request) -> web.Response:
+    body = await _json_body(request, required="email")
+    if isinstance(body, web.Response):
+        return body
+    if body.get("ticket_scope") not in (1, 2, 3):
+        return _validation("ticket_scope", "It should be one of these values: '1,2,3'", "invalid_value")
+    return web.json_response(request.app[SIMULATOR].account.create_agent(body), status=201)
+
+
+async def update_agent(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    if "ticket_scope" in body and body["ticket_scope"] not in (1, 2, 3):
+        return _validation("ticket_scope", "It should be one of these values: '1,2,3'", "invalid_value")
+    agent_id = _agent_id(request)
+    agent = request.app[SIMULATOR].account.update_agent(agent_id, body) if agent_id is not None else None
+    return web.json_response(agent) if agent else _not_found()
+
+
 async def list_categories(request: web.Request) -> web.Response:
     articles = request.app[SIMULATOR].account.articles.values()
     ids = sorted({a["category_id"] for a in articles})
@@ -340,6 +371,9 @@ def create_simulator_app(account: SimulatedAccount, config: SimulatorConfig) -> 
     r.add_get("/api/v2/tickets/{ticket_id}/conversations", list_conversations)
     r.add_post("/api/v2/tickets/{ticket_id}/reply", _conversation_handler(private=False))
     r.add_post("/api/v2/tickets/{ticket_id}/notes", _conversation_handler(private=True))
+    r.add_post("/api/v2/agents", create_agent)
+    r.add_get("/api/v2/agents/{agent_id}", get_agent)
+    r.add_put("/api/v2/agents/{agent_id}", update_agent)
     r.add_get("/api/v2/solutions/categories", list_categories)
     r.add_get("/api/v2/solutions/categories/{category_id}/folders", list_folders)
     r.add_get("/api/v2/solutions/folders/{folder_id}/articles", list_articles)

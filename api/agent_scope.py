@@ -1,0 +1,57 @@
+"""The calling agent's ticket scope (`X-Freshdesk-Agent-Id`), asked of the helpdesk and cached in Redis.
+
+Without the header a request sees what the tenant's API key sees. With it, results keep to the tickets that
+agent may open in Freshdesk. Anything uncertain refuses the request rather than widen what is shown: an agent
+the helpdesk does not know is a 403, a helpdesk that cannot be asked a 502. A scope changed in Freshdesk takes
+effect within the cache's TTL.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from api.errors import RequestError
+from api.helpdesk import helpdesk
+from copilot.agent_scope import AgentScope, UnknownScopeError
+from copilot.errors import UpstreamError
+from copilot.tenants import Tenant, TenantRegistry
+
+AGENT_HEADER = "X-Freshdesk-Agent-Id"
+
+
+class AgentScopes:
+    def __init__(self, redis: Redis, registry: TenantRegistry, namespace: str, ttl_seconds: int) -> None:
+        self._redis = redis
+        self._registry = registry
+        self._ns = namespace
+        self._ttl = ttl_seconds
+
+    async def of(self, tenant: Tenant, agent_id: int) -> AgentScope:
+        key = f"{self._ns}:agent-scope:{tenant.tenant_id}:{agent_id}"
+        if cached := await self._redis.get(key):
+            return AgentScope.load(json.loads(cached))
+        try:
+            async with helpdesk(tenant, self._registry) as adapter:
+                scope = await adapter.fetch_agent_scope(agent_id)
+        except UnknownScopeError as exc:
+            raise RequestError(403, "unknown_agent_scope", str(exc), AGENT_HEADER) from exc
+        except UpstreamError as exc:
+            raise RequestError(502, "helpdesk_unavailable",
+                               f"the helpdesk could not be asked for agent {agent_id}'s ticket scope: {exc}") from exc
+        if scope is None:
+            raise RequestError(403, "unknown_agent", f"the helpdesk has no agent {agent_id}", AGENT_HEADER)
+        await self._redis.set(key, json.dumps(scope.dump()), ex=self._ttl)
+        return scope
+
+    async def of_request(self, request: web.Request, tenant: Tenant) -> AgentScope | None:
+        """The scope of the agent the request names; None when it names none."""
+        raw = request.headers.get(AGENT_HEADER)
+        if raw is None:
+            return None
+        if not raw.isdigit() or not 0 < int(raw) < 2**63:
+            raise RequestError(400, "invalid_header", f"{AGENT_HEADER} must be a positive integer agent id",
+                               AGENT_HEADER)
+        return await self.of(tenant, int(raw))
