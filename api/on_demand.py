@@ -38,5 +38,5 @@ async def fetch_and_summarize(tenant: Tenant, ticket_id: int, registry: TenantRe
     doc = merged_document(state)
     assert doc is not None  # every listed conversation was just added
     summary = await summarizer.summarize(doc)
-    [vector] = await embedder.embed([embedding_text(doc, summary)])
+    [vector] = await embedder.embed([embedding_text(doc, summary, tenant.retrieval.embed)])
     return FreshTicket(doc, summary, vector, document_text(doc))

@@ -159,7 +159,34 @@ def tenant_add(domain: str, api_key: str, base_url: str | None) -> None:
 @tenant.command("list")
 def tenant_list() -> None:
     for t in asyncio.run(_registry_call(lambda r: r.all())):
-        click.echo(f"{t.tenant_id}\t{t.base_url}")
+        click.echo(f"{t.tenant_id}\t{t.base_url}\t{json.dumps(t.retrieval.dump())}")
+
+
+@tenant.command("config")
+@click.option("--domain", required=True)
+@click.option("--embed", type=click.Choice(["text", "summary", "both"]),
+              help="what the dense vector represents: the ticket's text, its summary, or both")
+@click.option("--dense-weight", type=float, help="weight of the dense ranking in the fusion")
+@click.option("--bm25-weight", type=float, help="weight of the BM25 ranking in the fusion")
+@click.option("--rrf-k", type=int, help="reciprocal-rank fusion constant (smaller trusts the top ranks more)")
+@click.option("--max-results", type=int, help="the largest limit a request may ask for (1-50)")
+def tenant_config(domain: str, embed: str | None, dense_weight: float | None, bm25_weight: float | None,
+                  rrf_k: int | None, max_results: int | None) -> None:
+    """Show or change a tenant's retrieval settings; they apply to the next request."""
+    from copilot.errors import TenantError
+    from copilot.retrieval_config import RetrievalConfigError
+
+    try:
+        config = asyncio.run(_registry_call(lambda r: r.configure(
+            domain, embed=embed, dense_weight=dense_weight, bm25_weight=bm25_weight, rrf_k=rrf_k,
+            max_results=max_results)))
+    except RetrievalConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.field.replace('_', '-')}") from exc
+    except TenantError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(config.dump()))
+    if embed is not None:
+        click.echo(f"tickets indexed before are re-embedded by `copilot reindex --tenant {domain}`")
 
 
 # -- pipeline processes ---------------------------------------------------------------------------------------
@@ -331,27 +358,37 @@ def replay_stage(stage: str, since: str) -> None:
 
 
 @main.command()
-@click.option("--index-version", required=True, help="the new collections' suffix, e.g. v2")
+@click.option("--index-version", help="the new collections' suffix, e.g. v2; without it, --tenant is rebuilt in place")
+@click.option("--tenant", "tenant_domain", help="only this tenant's documents (other tenants' rows carried over)")
 @click.option("--dry-run", is_flag=True, help="only report what would be reprocessed and what it would cost")
-def reindex(index_version: str, dry_run: bool) -> None:
-    """Rebuild the index from the topics into new collections, then switch the aliases to them."""
+def reindex(index_version: str | None, tenant_domain: str | None, dry_run: bool) -> None:
+    """Rebuild the index from the topics into new collections and switch the aliases to them, or rebuild
+    one tenant in place."""
     import re
 
     from copilot.reindex import Reindexer
+    from copilot.tenants import normalize_domain
 
-    if not re.fullmatch(r"[a-z0-9_]{1,16}", index_version):
+    if index_version is not None and not re.fullmatch(r"[a-z0-9_]{1,16}", index_version):
         raise click.BadParameter("letters, digits and _ only, at most 16", param_hint="--index-version")
+    if index_version is None and tenant_domain is None:
+        raise click.UsageError("give --index-version (everything into a new version) or --tenant (in place)")
+    tenant_id = normalize_domain(tenant_domain) if tenant_domain else None
     settings = Settings()
-    report = asyncio.run(Reindexer(settings, index_version).run(dry_run))
+    report = asyncio.run(Reindexer(settings, index_version, tenant_id).run(dry_run))
     model = settings.providers.chat_model
     cost = report.cost(model) if settings.providers.use_openai(settings.providers.summarizer) else 0.0
+    where = f"into version {index_version}" if index_version else "in place"
     click.echo(f"{'would reprocess' if dry_run else 'reprocessed'} {report.documents} ticket(s) and "
-               f"{report.articles} article(s) into version {index_version}")
+               f"{report.articles} article(s) {where}{f' for {tenant_id}' if tenant_id else ''}")
     click.echo(f"summaries to compute: {report.resummarized} (about {report.input_tokens:,} input tokens); "
                f"estimated cost: {'unknown for ' + model if cost is None else f'${cost:.4f}'}")
-    if not dry_run:
-        click.echo(f"aliases switched to {index_version}; {report.caught_up} change(s) made meanwhile caught up; "
-                   "the old collections are kept (switch back with another reindex, or drop them)")
+    if not dry_run and index_version:
+        click.echo(f"{report.copied} row(s) of other tenants carried over; aliases switched to {index_version}; "
+                   f"{report.caught_up} change(s) made meanwhile caught up; the old collections are kept "
+                   "(switch back with another reindex, or drop them)")
+    elif not dry_run:
+        click.echo(f"{report.caught_up} change(s) made meanwhile caught up")
 
 
 @main.command()

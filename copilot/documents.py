@@ -16,10 +16,14 @@ def document_text(doc: MergedDocument) -> str:
     return "\n\n".join(parts)
 
 
-def embedding_text(doc: MergedDocument, summary: Summary | None) -> str:
-    """What the dense vector represents: the problem first, since similar tickets share problems."""
-    problem = summary.problem if summary else ""
-    return f"{doc.subject}\n{problem}\n{doc.description_text}"[:4000]
+def embedding_text(doc: MergedDocument, summary: Summary | None, embed: str) -> str:
+    """What the dense vector represents, as the tenant chose (copilot.retrieval_config): the ticket's own
+    text, its summary, or both (summary first). Small models read only the start (all-MiniLM-L6-v2: 256
+    word pieces), so what matters most comes first."""
+    if embed == "text" or summary is None:
+        return document_text(doc)[:4000]
+    brief = "\n".join(part for part in (doc.subject, summary.problem, summary.cause, summary.solution) if part)
+    return brief[:4000] if embed == "summary" else f"{brief}\n{doc.description_text}"[:4000]
 
 
 def clip_bytes(text: str, limit: int) -> str:

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pymilvus import AnnSearchRequest, DataType, Function, FunctionType, MilvusClient, MilvusException, RRFRanker
+from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
 
 from copilot.agent_scope import AgentScope
 from copilot.documents import clip_bytes
 from copilot.errors import ConfigurationError, TenantError
+from copilot.fusion import fuse
+from copilot.retrieval_config import RetrievalConfig
 
 log = logging.getLogger(__name__)
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
@@ -31,6 +33,7 @@ TICKET_FIELDS = [
     "tags", "attachments", "content_hash", "source_updated_at", "seen_at", "indexed_at", "group_id", "responder_id",
 ]
 ARTICLE_FIELDS = ["tenant", "article_id", "title", "text", "status", "updated_at"]
+DEFAULT_RETRIEVAL = RetrievalConfig()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,19 @@ class CopilotIndex:
         """Point both aliases at this version's collections; each switch is atomic in Milvus."""
         for alias in (self.tickets_alias, self.articles_alias):
             self.client.alter_alias(collection_name=self.collection(alias), alias=alias)
+
+    def copy_other_tenants(self, tenant: str, target: CopilotIndex) -> int:
+        """Copy every row but `tenant`'s, vectors included, from the serving collections into `target`'s: a
+        rebuild of one tenant into a new version keeps everyone else as they are. Returns the rows copied."""
+        copied = 0
+        for source, dest in ((self.tickets_alias, target.tickets_alias), (self.articles_alias, target.articles_alias)):
+            rows = self.client.query_iterator(source, batch_size=1000, filter=f"not ({_scope(tenant)})",
+                                              output_fields=["*"])
+            while batch := rows.next():
+                self.client.upsert(dest, [{k: v for k, v in row.items() if k != "sparse"} for row in batch])
+                copied += len(batch)
+            rows.close()
+        return copied
 
     def seal(self) -> None:
         for alias in (self.tickets_alias, self.articles_alias):
@@ -153,6 +169,7 @@ class CopilotIndex:
             schema.add_field(name, DataType.INT64)
         for name in ("group_id", "responder_id"):  # agent scope; the default keeps older writers' rows valid
             schema.add_field(name, DataType.INT64, default_value=0)
+        schema.add_field("embedded_as", DataType.VARCHAR, max_length=16, default_value="")
         return schema, self._index_params()
 
     def _article_schema(self) -> tuple[Any, Any]:
@@ -194,9 +211,11 @@ class CopilotIndex:
 
     async def search_tickets(self, tenant: str, vector: list[float], text: str, limit: int,
                              exclude_ticket: int | None = None, mode: str = "hybrid",
-                             with_attachments: bool = False, visible_to: AgentScope | None = None) -> list[Hit]:
+                             with_attachments: bool = False, visible_to: AgentScope | None = None,
+                             fusion: RetrievalConfig = DEFAULT_RETRIEVAL) -> list[Hit]:
         """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines.
-        `visible_to` keeps to the tickets that agent may see in the helpdesk."""
+        `visible_to` keeps to the tickets that agent may see in the helpdesk; `fusion` weighs the hybrid's
+        two rankings (the tenant's retrieval settings)."""
         conditions = [f"ticket_id != {int(exclude_ticket)}"] if exclude_ticket is not None else []
         if with_attachments:
             conditions.append('attachments != "[]"')
@@ -204,31 +223,42 @@ class CopilotIndex:
             conditions.append(seen)
         scope = _scope(tenant, " and ".join(conditions))
         if mode == "hybrid":
-            return await self._hybrid(self.tickets_alias, scope, vector, text, limit, TICKET_FIELDS)
+            return await self._hybrid(self.tickets_alias, scope, vector, text, limit, TICKET_FIELDS, fusion)
         field, query = ("dense", vector) if mode == "dense" else ("sparse", text)
-        result = await asyncio.to_thread(self.client.search, self.tickets_alias, data=[query], anns_field=field,
-                                         filter=scope, limit=limit, output_fields=TICKET_FIELDS)
-        return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
+        return await self._search(self.tickets_alias, field, query, scope, limit, TICKET_FIELDS)
 
-    async def search_articles(self, tenant: str, vector: list[float], text: str, limit: int) -> list[Hit]:
+    async def search_articles(self, tenant: str, vector: list[float], text: str, limit: int,
+                              fusion: RetrievalConfig = DEFAULT_RETRIEVAL) -> list[Hit]:
         scope = _scope(tenant, "status == 2")  # published only
-        return await self._hybrid(self.articles_alias, scope, vector, text, limit, ARTICLE_FIELDS)
+        return await self._hybrid(self.articles_alias, scope, vector, text, limit, ARTICLE_FIELDS, fusion)
 
     async def count(self, tenant: str, collection: str) -> int:
         rows = await asyncio.to_thread(self.client.query, collection, filter=_scope(tenant),
                                        output_fields=["count(*)"])
         return int(rows[0]["count(*)"]) if rows else 0
 
-    async def _hybrid(self, collection: str, scope: str, vector: list[float], text: str, limit: int,
+    async def _search(self, collection: str, field: str, query: list[float] | str, scope: str, limit: int,
                       fields: list[str]) -> list[Hit]:
-        """Dense and BM25 candidates fused by reciprocal rank."""
-        depth = max(limit * 4, 20)
-        requests = [AnnSearchRequest(data=[vector], anns_field="dense", param={}, limit=depth, expr=scope)]
-        if text.strip():
-            requests.append(AnnSearchRequest(data=[text], anns_field="sparse", param={}, limit=depth, expr=scope))
-        result = await asyncio.to_thread(self.client.hybrid_search, collection, requests, RRFRanker(60),
-                                         limit=limit, output_fields=fields)
+        result = await asyncio.to_thread(self.client.search, collection, data=[query], anns_field=field,
+                                         filter=scope, limit=limit, output_fields=["pk", *fields])
         return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
+
+    async def _hybrid(self, collection: str, scope: str, vector: list[float], text: str, limit: int,
+                      fields: list[str], fusion: RetrievalConfig) -> list[Hit]:
+        """Dense and BM25 candidates, searched side by side, fused by weighted reciprocal rank; the score is
+        the fused one."""
+        depth = max(limit * 4, 20)
+        queries: list[tuple[str, list[float] | str, float]] = [("dense", vector, fusion.dense_weight)]
+        if text.strip():
+            queries.append(("sparse", text, fusion.bm25_weight))
+        queries = [q for q in queries if q[2] > 0] or [("dense", vector, 1.0)]  # BM25 only, but no words
+        rankings = await asyncio.gather(*(self._search(collection, field, query, scope, depth, fields)
+                                          for field, query, _ in queries))
+        by_pk = {hit.fields["pk"]: hit.fields for hits in rankings for hit in hits}
+        fused = fuse([([h.fields["pk"] for h in hits], weight) for hits, (_, _, weight) in zip(rankings, queries,
+                                                                                             strict=True)],
+                     fusion.rrf_k, limit)
+        return [Hit(score, by_pk[pk]) for pk, score in fused]
 
     def close(self) -> None:
         self._sealer.cancel()

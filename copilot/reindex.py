@@ -11,6 +11,10 @@ ones keep serving, then switch the aliases.
    topics and written to the new one. Rows are keyed, and rows already stored as they are are skipped, so
    anything done twice changes nothing.
 
+With `--tenant T`, only T's documents are reprocessed: into a new version, where every other tenant's rows
+are copied as they are before the switch, or, without `--index-version`, in place in the serving
+collections (each row is replaced atomically; a tenant's changed embedding settings take effect this way).
+
 `--dry-run` stops after step 1 and reports what would be reprocessed: documents, articles, and the summaries
 (LLM calls) and tokens a new summarizer would cost.
 """
@@ -51,6 +55,7 @@ class ReindexReport:
     resummarized: int = 0  # LLM calls (or local summaries) a new summarizer needs
     input_tokens: int = 0  # estimated, for those summaries
     caught_up: int = 0
+    copied: int = 0  # other tenants' rows carried over into the new version
     switched: bool = False
 
     def cost(self, model: str) -> float | None:
@@ -67,9 +72,13 @@ def latest(bootstrap: str, topic: str, kind: type[T], since: datetime | None = N
 
 
 class Reindexer:
-    def __init__(self, settings: Settings, version: str) -> None:
+    def __init__(self, settings: Settings, version: str | None, tenant: str | None = None) -> None:
+        """`version` None: in place, which needs a `tenant` (rebuilding everyone in place is a replay)."""
+        if version is None and tenant is None:
+            raise ValueError("an in-place reindex needs a tenant")
         self.settings = settings
         self.version = version
+        self.tenant = tenant
         self.names = TopicNames(settings.kafka.namespace)
         self.resources = WorkerResources(settings)  # the worker's own write path: same rows, same embedder
 
@@ -77,10 +86,18 @@ class Reindexer:
         return not item.document.deleted and (item.summary is None
                                               or item.summary.summarizer != self.resources.summarizer.name)
 
+    def mine(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]
+             ) -> tuple[list[SummarizedDocument], list[ArticleEvent]]:
+        """The documents and articles this reindex covers: all, or one tenant's."""
+        if self.tenant is None:
+            return documents, articles
+        return ([d for d in documents if d.document.tenant == self.tenant],
+                [a for a in articles if a.tenant == self.tenant])
+
     def plan(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]) -> ReindexReport:
         redo = [d for d in documents if self.needs_summary(d)]
         return ReindexReport(
-            self.version, documents=sum(not d.document.deleted for d in documents),
+            self.version or "in place", documents=sum(not d.document.deleted for d in documents),
             articles=sum(not a.deleted for a in articles), resummarized=len(redo),
             input_tokens=sum(len(document_text(d.document)) // CHARS_PER_TOKEN for d in redo))
 
@@ -93,33 +110,53 @@ class Reindexer:
     async def _run(self, dry_run: bool) -> ReindexReport:
         bootstrap = self.settings.kafka.bootstrap_servers
         started = utcnow()
-        documents = await asyncio.to_thread(latest, bootstrap, self.names.summaries, SummarizedDocument)
-        articles = await asyncio.to_thread(latest, bootstrap, self.names.articles, ArticleEvent)
+        documents, articles = self.mine(
+            await asyncio.to_thread(latest, bootstrap, self.names.summaries, SummarizedDocument),
+            await asyncio.to_thread(latest, bootstrap, self.names.articles, ArticleEvent))
         report = self.plan(documents, articles)
         if dry_run:
             return report
-        embedder = await self.resources.embedder()
-        m = self.settings.milvus
-        index = CopilotIndex(m.uri, self.settings.kafka.namespace, self.version, embedder.dim,
-                             m.token.get_secret_value())
+        index = None if self.version is None else await self._new_version()
         try:
-            await asyncio.to_thread(index.ensure, False)  # the aliases exist, so they stay where they are
-            target = index.rebuilding()
-            self.resources.use_index(target)
-            await self._write(documents, articles)
-            await asyncio.to_thread(target.seal)
-            await asyncio.to_thread(index.switch_aliases)
-            report.switched = True
+            if index is None:
+                await self._write(documents, articles)  # in place, through the serving aliases
+            else:
+                report.copied = await self._switch(index, documents, articles)
+                report.switched = True
             recent = await asyncio.to_thread(latest, bootstrap, self.names.summaries, SummarizedDocument, started)
             recent_articles = await asyncio.to_thread(latest, bootstrap, self.names.articles, ArticleEvent, started)
+            if index is None:  # other tenants' rows were not touched, so neither are their changes
+                recent, recent_articles = self.mine(recent, recent_articles)
             await self._write(recent, recent_articles)
             report.caught_up = len(recent) + len(recent_articles)
-            # results cached while the old version served are stale now, whatever was written since
-            await index_changed(self.resources.redis, self.settings.kafka.namespace,
-                                {d.document.tenant for d in documents} | {a.tenant for a in articles})
         finally:
-            index.close()
+            if index is not None:
+                index.close()
+        # results cached before are stale now, whatever was written since
+        await index_changed(self.resources.redis, self.settings.kafka.namespace,
+                            {d.document.tenant for d in documents} | {a.tenant for a in articles})
         return report
+
+    async def _new_version(self) -> CopilotIndex:
+        """This version's collections, created empty; the aliases stay where they are."""
+        embedder = await self.resources.embedder()
+        m = self.settings.milvus
+        index = CopilotIndex(m.uri, self.settings.kafka.namespace, str(self.version), embedder.dim,
+                             m.token.get_secret_value())
+        await asyncio.to_thread(index.ensure, False)
+        return index
+
+    async def _switch(self, index: CopilotIndex, documents: list[SummarizedDocument],
+                      articles: list[ArticleEvent]) -> int:
+        """Fill the new version, carry other tenants' rows over when rebuilding one tenant, and switch the
+        aliases; from then on the worker's writes (through the aliases) land there too. Returns rows copied."""
+        target = index.rebuilding()
+        self.resources.use_index(target)
+        await self._write(documents, articles)
+        copied = 0 if self.tenant is None else await asyncio.to_thread(index.copy_other_tenants, self.tenant, target)
+        await asyncio.to_thread(target.seal)
+        await asyncio.to_thread(index.switch_aliases)
+        return copied
 
     async def _write(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]) -> None:
         summarizer = self.resources.summarizer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from redis.asyncio import Redis
 
@@ -11,7 +12,11 @@ from copilot.index import CopilotIndex
 from copilot.progress import PipelineProgress
 from copilot.providers.embeddings import Embedder, create_embedder
 from copilot.providers.summarizer import Summarizer, create_summarizer
+from copilot.retrieval_config import RetrievalConfig
 from copilot.settings import Settings
+from copilot.tenants import retrieval_of
+
+RETRIEVAL_TTL = 10.0  # seconds a worker keeps a tenant's retrieval settings before reading them again
 
 
 class WorkerResources:
@@ -24,12 +29,21 @@ class WorkerResources:
         self.redis = Redis.from_url(settings.redis.url, decode_responses=True)
         self.progress = PipelineProgress(self.redis, settings.kafka.namespace)
         self.feedback = FeedbackStore(self.redis, settings.kafka.namespace)
+        self._retrieval: dict[str, tuple[float, RetrievalConfig]] = {}
 
     async def embedder(self) -> Embedder:
         async with self._lock:
             if self._embedder is None:
                 self._embedder = await asyncio.to_thread(create_embedder, self.settings.providers)
             return self._embedder
+
+    async def retrieval(self, tenant: str) -> RetrievalConfig:
+        """The tenant's retrieval settings, re-read at most every RETRIEVAL_TTL seconds."""
+        cached = self._retrieval.get(tenant)
+        if cached is None or time.monotonic() - cached[0] > RETRIEVAL_TTL:
+            cached = (time.monotonic(), await retrieval_of(self.redis, self.settings.kafka.namespace, tenant))
+            self._retrieval[tenant] = cached
+        return cached[1]
 
     def use_index(self, index: CopilotIndex) -> None:
         """Write to `index` instead of the configured one: `copilot reindex` fills a new version this way."""

@@ -14,22 +14,25 @@ def ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def ticket_row(item: SummarizedDocument, vector: list[float], indexed_at: datetime) -> dict[str, Any]:
+def ticket_row(item: SummarizedDocument, embed: str, vector: list[float], indexed_at: datetime
+               ) -> dict[str, Any]:
     doc = item.document
     return {
         "pk": doc.key, "tenant": doc.tenant, "ticket_id": doc.ticket_id, "text": document_text(doc),
-        **row_identity(item),
+        **row_identity(item, embed),
         "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in doc.attachments],
         "source_updated_at": ms(doc.updated_at), "seen_at": ms(doc.seen_at), "indexed_at": ms(indexed_at),
         "dense": vector,
     }
 
 
-def row_identity(item: SummarizedDocument) -> dict[str, Any]:
+def row_identity(item: SummarizedDocument, embed: str) -> dict[str, Any]:
     """The stored fields that decide a ticket's row, as Milvus returns them (lists are stored as JSON). The
-    content hash covers the text; the embedding model is fixed per index version. Rows equal here are equal."""
+    content hash covers the text, `embedded_as` what the vector represents; the embedding model is fixed per
+    index version. Rows equal here are equal."""
     doc, summary = item.document, item.summary
     return {
+        "embedded_as": embed,
         "content_hash": doc.content_hash, "summarizer": summary.summarizer if summary else "",
         "problem": summary.problem if summary else "", "cause": summary.cause if summary else "",
         "solution": summary.solution if summary else "", "result": summary.result if summary else "",

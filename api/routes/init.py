@@ -18,17 +18,20 @@ from copilot.agent_scope import AgentScope
 from copilot.answering import keywords, words
 from copilot.errors import UpstreamError
 from copilot.index import Hit
+from copilot.tenants import Tenant
 
 
 async def init_ticket(request: web.Request) -> web.Response:
     ticket_id = bounded_int(request.match_info["ticket_id"], "ticket_id", 0, 1, 2**62)
-    limit = bounded_int(request.query.get("limit"), "limit", 5, 1, 50)
-    tenant = tenant_of(request).tenant_id
-    scope = await request.app[AGENT_SCOPES].of_request(request, tenant_of(request))
-    asked = {"ticket_id": ticket_id, "limit": limit, "scope": scope.cache_identity() if scope else None}
+    who = tenant_of(request)
+    limit = bounded_int(request.query.get("limit"), "limit", 5, 1, who.retrieval.max_results)
+    tenant = who.tenant_id
+    scope = await request.app[AGENT_SCOPES].of_request(request, who)
+    asked = {"ticket_id": ticket_id, "limit": limit, "scope": scope.cache_identity() if scope else None,
+             "retrieval": who.retrieval.dump()}
     key, found = await request.app[RESULTS].get(tenant, "init", asked)
     if found is None:
-        found = await _retrieve(request, tenant, ticket_id, limit, scope)
+        found = await _retrieve(request, who, ticket_id, limit, scope)
         if found["indexed"] is not None:  # a ticket summarized on demand is not cached: the index will have it
             await request.app[RESULTS].put(key, found)
     vector = found["vector"]
@@ -45,10 +48,10 @@ async def init_ticket(request: web.Request) -> web.Response:
     })
 
 
-async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: int, scope: AgentScope | None
+async def _retrieve(request: web.Request, who: Tenant, ticket_id: int, limit: int, scope: AgentScope | None
                     ) -> dict[str, Any]:
     """The ticket's summary and vector, and the candidates the rerank chooses from."""
-    index = request.app[INDEX]
+    index, tenant, fusion = request.app[INDEX], who.tenant_id, who.retrieval
     row = await index.get_ticket(tenant, ticket_id, with_vector=True)
     if row is not None:
         subject, summary, indexed = row["subject"], summary_of(row), indexed_info(row)
@@ -65,8 +68,8 @@ async def _retrieve(request: web.Request, tenant: str, ticket_id: int, limit: in
     query_text = text[:request.app[SETTINGS].api.init_query_chars]
     terms = keywords(query_text)
     similar = await index.search_tickets(tenant, vector, terms, candidates(limit), exclude_ticket=ticket_id,
-                                         visible_to=scope)
-    articles = await index.search_articles(tenant, vector, terms, candidates(3))
+                                         visible_to=scope, fusion=fusion)
+    articles = await index.search_articles(tenant, vector, terms, candidates(3), fusion=fusion)
     return {"subject": subject, "summary": summary, "indexed": indexed, "vector": vector,
             "query_text": query_text, "similar": [h.dump() for h in similar],
             "articles": [h.dump() for h in articles]}

@@ -36,6 +36,7 @@ from copilot.answering import (
 )
 from copilot.index import Hit
 from copilot.providers.answerer import LLMAnswerer
+from copilot.tenants import Tenant
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
@@ -44,7 +45,7 @@ MAX_QUERY_CHARS = 2000
 async def query(request: web.Request) -> web.StreamResponse:
     body = await json_object(request)
     text = text_field(body, "query", MAX_QUERY_CHARS)
-    limit = bounded_int(body.get("limit"), "limit", 10, 1, 50)
+    limit = bounded_int(body.get("limit"), "limit", 10, 1, tenant_of(request).retrieval.max_results)
     ticket_id = optional_int(body, "ticket_id", 1, 2**62)  # the ticket the agent has open: never a result
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
@@ -65,13 +66,14 @@ async def query(request: web.Request) -> web.StreamResponse:
 
 async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], limit: int, ticket_id: int | None
                     ) -> tuple[dict[str, Any], list[Source]]:
-    tenant = tenant_of(request).tenant_id
-    scope = await request.app[AGENT_SCOPES].of_request(request, tenant_of(request))
+    who = tenant_of(request)
+    tenant = who.tenant_id
+    scope = await request.app[AGENT_SCOPES].of_request(request, who)
     asked = {"query": text, "types": list(types), "limit": limit, "ticket_id": ticket_id,
-             "scope": scope.cache_identity() if scope else None}
+             "scope": scope.cache_identity() if scope else None, "retrieval": who.retrieval.dump()}
     key, found = await request.app[RESULTS].get(tenant, "query", asked)
     if found is None:
-        found = await _candidates(request, tenant, text, types, limit, ticket_id, scope)
+        found = await _candidates(request, who, text, types, limit, ticket_id, scope)
         await request.app[RESULTS].put(key, found)
     vector = found["vector"]
     tickets, articles, attached = ([Hit.load(h) for h in found[kind]] for kind in ("tickets", "articles", "attached"))
@@ -90,21 +92,21 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
     }, sources
 
 
-async def _candidates(request: web.Request, tenant: str, text: str, types: tuple[str, ...], limit: int,
+async def _candidates(request: web.Request, who: Tenant, text: str, types: tuple[str, ...], limit: int,
                       ticket_id: int | None, scope: AgentScope | None) -> dict[str, Any]:
     """The question's vector and the Milvus candidates per content type: what the result cache keeps."""
     [embedded] = await request.app[EMBEDDER].embed([text])
     vector = [float(x) for x in embedded]
-    index = request.app[INDEX]
+    index, tenant, fusion = request.app[INDEX], who.tenant_id, who.retrieval
     tickets = articles = attached = []
     if "tickets" in types:
         tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                                             visible_to=scope)
+                                             visible_to=scope, fusion=fusion)
     if "solutions" in types:
-        articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)))
+        articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)), fusion=fusion)
     if "attachments" in types:
         attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                                              with_attachments=True, visible_to=scope)
+                                              with_attachments=True, visible_to=scope, fusion=fusion)
     return {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
             "attached": [h.dump() for h in attached]}
 

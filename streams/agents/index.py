@@ -29,10 +29,12 @@ def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -
 async def index_batch(items: list[SummarizedDocument], resources: WorkerResources) -> None:
     gone = [i for i in items if i.document.deleted]
     embedder, idx = await resources.embedder(), await resources.index()
-    live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted])
-    vectors = await embedder.embed([embedding_text(i.document, i.summary) for i in live])
+    embeds = {t: (await resources.retrieval(t)).embed for t in {i.document.tenant for i in items}}
+    live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted], embeds)
+    vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant]) for i in live])
     now = utcnow()
-    await idx.upsert_tickets([ticket_row(i, v, now) for i, v in zip(live, vectors, strict=True)])
+    await idx.upsert_tickets([ticket_row(i, embeds[i.document.tenant], v, now)
+                              for i, v in zip(live, vectors, strict=True)])
     await idx.delete(idx.tickets_alias, [i.document.key for i in gone])
     if live or gone:
         await index_changed(resources.redis, resources.settings.kafka.namespace,
@@ -48,14 +50,14 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     DOCUMENTS.labels("index", "deleted").inc(len(gone))
 
 
-async def _changed(idx: CopilotIndex, items: list[SummarizedDocument]
+async def _changed(idx: CopilotIndex, items: list[SummarizedDocument], embeds: dict[str, str]
                    ) -> tuple[list[SummarizedDocument], list[SummarizedDocument]]:
     """(documents whose row would differ from the stored one, documents already stored as they are).
 
     A replay or a redelivery then costs one lookup instead of an embedding and a rewrite, and leaves the
     index exactly as it was (rewriting moves rows between Milvus Lite segments, whose BM25 statistics
     differ, so even identical rows would rank differently)."""
-    identities = {item.document.key: row_identity(item) for item in items}
+    identities = {item.document.key: row_identity(item, embeds[item.document.tenant]) for item in items}
     fields = sorted({name for identity in identities.values() for name in identity})
     stored = await idx.stored_tickets(list(identities), fields)
     changed, same = [], []

@@ -343,3 +343,37 @@ def test_an_agent_sees_only_the_tickets_their_freshdesk_scope_allows(pipeline: P
     assert (status, body["error"], body["field"]) == (403, "unknown_agent", "X-Freshdesk-Agent-Id")
     status, body = http("GET", f"{api}/init/{other['id']}", {**acme.headers, "X-Freshdesk-Agent-Id": "me"})
     assert (status, body["error"]) == (400, "invalid_header")
+
+
+def test_a_tenants_retrieval_settings_apply_to_it_alone_and_its_reindex_leaves_others_as_they_are(
+        pipeline: Pipeline):
+    env, acme, bravo, ns = pipeline.settings_env, pipeline.acme, pipeline.bravo, pipeline.settings_env[
+        "COPILOT_NAMESPACE"]
+    out = pipeline.procs.run("tenant", "config", "--domain", acme.domain, "--embed", "summary", "--max-results", "3")
+    assert '"embed": "summary"' in out and f"copilot reindex --tenant {acme.domain}" in out
+    status, body = http("GET", f"{pipeline.api}/init/{acme.tickets[0]['id']}?limit=5", acme.headers)
+    assert (status, body["field"]) == (400, "limit")
+    assert http("GET", f"{pipeline.api}/init/{bravo.tickets[0]['id']}?limit=5", bravo.headers)[0] == 200
+
+    milvus = MilvusClient(uri=env["COPILOT_MILVUS_URI"])
+
+    def embedded_as(collection: str) -> dict[str, set[str]]:
+        rows = milvus.query(collection, filter="ticket_id > 0", output_fields=["tenant", "embedded_as"], limit=1000)
+        return {t.domain: {r["embedded_as"] for r in rows if r["tenant"] == t.domain} for t in (acme, bravo)}
+
+    wait_for(lambda: pipeline.status()["total_lag"] == 0, DEADLINE, what="a quiet pipeline")
+    out = pipeline.procs.run("reindex", "--tenant", acme.domain)
+    assert f"in place for {acme.domain}" in out
+    assert embedded_as(f"{ns}_tickets") == {acme.domain: {"summary"}, bravo.domain: {"text"}}
+
+    before = {t.domain: milvus.query(f"{ns}_tickets", filter=f'tenant == "{t.domain}"', output_fields=["count(*)"])
+              for t in (acme, bravo)}
+    out = pipeline.procs.run("reindex", "--index-version", "v3", "--tenant", bravo.domain)
+    assert "aliases switched to v3" in out
+    assert milvus.describe_alias(alias=f"{ns}_tickets")["collection_name"] == f"{ns}_tickets_v3"
+    assert {t.domain: milvus.query(f"{ns}_tickets_v3", filter=f'tenant == "{t.domain}"', output_fields=["count(*)"])
+            for t in (acme, bravo)} == before
+    assert embedded_as(f"{ns}_tickets_v3") == {acme.domain: {"summary"}, bravo.domain: {"text"}}
+    for tenant in (acme, bravo):
+        status, body = http("GET", f"{pipeline.api}/init/{tenant.tickets[0]['id']}?limit=3", tenant.headers)
+        assert status == 200 and body["similar_tickets"], body

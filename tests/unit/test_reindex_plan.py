@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from copilot.domain import MergedDocument, SummarizedDocument, Summary
+from copilot.domain import ArticleEvent, MergedDocument, SummarizedDocument, Summary
 from copilot.reindex import Reindexer, ReindexReport
 from copilot.settings import Settings
 from tests.helpers import at
@@ -39,3 +39,18 @@ def test_a_new_summarizer_resummarizes_and_the_cost_follows_the_tokens(local):
     assert report.cost("some-unpriced-model") is None
     assert replace(report, resummarized=0).cost("gpt-4o-mini") == 0.0
     assert ReindexReport("v2").cost("gpt-4o") == 0.0
+
+
+def test_a_tenant_reindex_covers_only_that_tenants_documents_and_articles(monkeypatch):
+    monkeypatch.setenv("COPILOT_SUMMARIZER", "local")
+    docs = [_doc(1, "local"), replace(_doc(2, "local"), document=replace(_doc(2, "local").document, tenant="u"))]
+    articles = [_article("t", 5), _article("u", 6)]
+    mine, their_articles = Reindexer(Settings(), None, "u").mine(docs, articles)
+    assert [d.document.ticket_id for d in mine] == [2] and [a.article_id for a in their_articles] == [6]
+    assert Reindexer(Settings(), "v2").mine(docs, articles) == (docs, articles)
+    with pytest.raises(ValueError, match="needs a tenant"):
+        Reindexer(Settings(), None)
+
+
+def _article(tenant: str, article_id: int) -> ArticleEvent:
+    return ArticleEvent(tenant, article_id, "SSO guide", "Renew the certificate", 2, at(1), at(1))
