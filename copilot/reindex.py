@@ -31,8 +31,11 @@ from typing import TypeVar
 from copilot.documents import document_text
 from copilot.domain import ArticleEvent, SummarizedDocument, utcnow
 from copilot.index import CopilotIndex
+from copilot.providers.llm_summarizer import dollars, planned_calls
+from copilot.redact import redact
 from copilot.result_cache import index_changed
 from copilot.settings import Settings
+from copilot.tokens import tokenizer_for
 from copilot.topic_reader import read_topic
 from copilot.topics import TopicNames
 from copilot.wire import deserialize
@@ -41,9 +44,6 @@ from streams.agents.index import index_batch
 from streams.resources import WorkerResources
 
 BATCH = 64
-CHARS_PER_TOKEN = 4  # a rough English average; the OpenAI path counts tokens exactly when it runs
-SUMMARY_TOKENS = 250  # what one summary answer costs in output tokens, about
-PRICES_PER_MILLION = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60)}
 T = TypeVar("T")
 
 
@@ -52,17 +52,15 @@ class ReindexReport:
     version: str
     documents: int = 0
     articles: int = 0
-    resummarized: int = 0  # LLM calls (or local summaries) a new summarizer needs
-    input_tokens: int = 0  # estimated, for those summaries
+    resummarized: int = 0  # documents a new summarizer has to summarize again
+    llm_calls: int = 0  # what that takes with the OpenAI path (long tickets: a call per chunk, one to merge)
+    input_tokens: int = 0  # counted with the chat model's tokenizer
     caught_up: int = 0
     copied: int = 0  # other tenants' rows carried over into the new version
     switched: bool = False
 
     def cost(self, model: str) -> float | None:
-        price = PRICES_PER_MILLION.get(model)
-        if price is None or not self.resummarized:
-            return None if price is None else 0.0
-        return (self.input_tokens * price[0] + self.resummarized * SUMMARY_TOKENS * price[1]) / 1_000_000
+        return dollars(model, self.input_tokens, self.llm_calls)
 
 
 def latest(bootstrap: str, topic: str, kind: type[T], since: datetime | None = None) -> list[T]:
@@ -80,6 +78,7 @@ class Reindexer:
         self.version = version
         self.tenant = tenant
         self.names = TopicNames(settings.kafka.namespace)
+        self.tokenizer = tokenizer_for(settings.providers.chat_model)  # what the summaries' prompts would cost
         self.resources = WorkerResources(settings)  # the worker's own write path: same rows, same embedder
 
     def needs_summary(self, item: SummarizedDocument) -> bool:
@@ -96,10 +95,11 @@ class Reindexer:
 
     def plan(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]) -> ReindexReport:
         redo = [d for d in documents if self.needs_summary(d)]
+        planned = [planned_calls(self.tokenizer, redact(document_text(d.document))) for d in redo]
         return ReindexReport(
             self.version or "in place", documents=sum(not d.document.deleted for d in documents),
             articles=sum(not a.deleted for a in articles), resummarized=len(redo),
-            input_tokens=sum(len(document_text(d.document)) // CHARS_PER_TOKEN for d in redo))
+            llm_calls=sum(calls for calls, _ in planned), input_tokens=sum(tokens for _, tokens in planned))
 
     async def run(self, dry_run: bool) -> ReindexReport:
         try:

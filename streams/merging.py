@@ -67,6 +67,17 @@ def merged_document(state: JoinState) -> MergedDocument | None:
     )
 
 
+def merge_snapshot(ticket: TicketEvent, conversations: list[ConversationEvent]) -> MergedDocument:
+    """The document of a ticket read in one go with all its conversations (on demand, benchmarks)."""
+    state = apply_ticket(JoinState(), replace(ticket, conversation_ids=tuple(c.conversation_id
+                                                                             for c in conversations)))
+    for conversation in conversations:
+        state = apply_conversation(state, conversation)
+    doc = merged_document(state)
+    assert doc is not None  # every listed conversation was just added
+    return doc
+
+
 def content_hash(subject: str, description: str, conversations: tuple[MergedConversation, ...],
                  attachments: tuple) -> str:
     """Over what retrieval and summaries read; metadata-only changes leave it alone."""

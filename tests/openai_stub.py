@@ -17,6 +17,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from copilot.tokens import tokenizer_for
+
 
 @dataclass
 class StubState:
@@ -65,8 +67,17 @@ async def chat(request: web.Request) -> web.StreamResponse:
     return web.json_response({
         "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": body["model"],
         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        "usage": usage(body["model"], body["messages"], content),
     })
+
+
+def usage(model: str, messages: list[dict[str, str]], answer: str) -> dict[str, int]:
+    """Token counts as OpenAI reports them: each message costs 3 tokens besides its role and content, and
+    the reply is primed with 3 more."""
+    count = tokenizer_for(model).count
+    prompt = sum(3 + count(m["role"]) + count(m["content"]) for m in messages) + 3
+    completion = count(answer)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 async def _stream_chat(request: web.Request, model: str, content: str) -> web.StreamResponse:

@@ -19,9 +19,13 @@ from copilot.metrics import LLM_TOKENS
 from copilot.providers.local_summarizer import summarize_locally
 from copilot.redact import redact
 from copilot.settings import ProviderSettings
+from copilot.tokens import Tokenizer, tokenizer_for
 
 log = logging.getLogger(__name__)
-CHUNK_CHARS = 10_000  # about 2,500 tokens (the seed's rule); chunks are summarized, then merged
+SUMMARY_TOKENS = 250  # a summary answer's length in tokens, about: for estimates before any call is made
+PRICES_PER_MILLION = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60)}  # USD
+MESSAGE_FRAMING = 2 * (3 + 1) + 3  # what the API adds to a system and a user message and the reply's priming
+CHUNK_TOKENS = 2_500  # the seed's 10,000 characters, counted in the model's tokens; chunks are merged after
 
 SYSTEM = (
     "You analyse customer support tickets. Answer with one JSON object with the string fields problem, cause, "
@@ -43,6 +47,7 @@ class LLMSummarizer:
     def __init__(self, settings: ProviderSettings) -> None:
         self.model = settings.chat_model
         self.name = f"openai:{settings.chat_model}"
+        self.tokenizer = tokenizer_for(settings.chat_model)
         self._client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value() or "not-needed",
                                    base_url=settings.openai_base_url, max_retries=3)
         self._slots = asyncio.Semaphore(settings.max_concurrent_llm_calls)
@@ -54,11 +59,11 @@ class LLMSummarizer:
     async def summarize(self, doc: MergedDocument) -> Summary:
         text = redact(document_text(doc))
         try:
-            if len(text) <= CHUNK_CHARS:
+            chunks = pieces(self.tokenizer, text)
+            if len(chunks) == 1:
                 model = await self._ask(doc.tenant, text)
             else:
-                parts = await asyncio.gather(*(self._ask(doc.tenant, chunk)
-                                               for chunk in split_chunks(text, CHUNK_CHARS)))
+                parts = await asyncio.gather(*(self._ask(doc.tenant, chunk) for chunk in chunks))
                 model = await self._ask(doc.tenant, "Merge these partial summaries of one ticket:\n" +
                                         "\n".join(p.model_dump_json() for p in parts))
         except (OpenAIError, ValidationError, ValueError) as exc:
@@ -94,19 +99,25 @@ class LLMSummarizer:
         return response.choices[0].message.content or ""
 
 
-def split_chunks(text: str, max_chars: int) -> list[str]:
-    """Split on paragraph boundaries; a paragraph longer than max_chars is cut hard."""
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for para in text.split("\n\n"):
-        pieces = [para[i:i + max_chars] for i in range(0, len(para), max_chars)] or [""]
-        for piece in pieces:
-            if current and size + len(piece) > max_chars:
-                chunks.append("\n\n".join(current))
-                current, size = [], 0
-            current.append(piece)
-            size += len(piece) + 2
-    if current:
-        chunks.append("\n\n".join(current))
-    return chunks
+def pieces(tokenizer: Tokenizer, text: str) -> list[str]:
+    """What one summary sends: the whole text, or its chunks (one more call then merges their summaries)."""
+    return [text] if tokenizer.count(text) <= CHUNK_TOKENS else tokenizer.chunks(text, CHUNK_TOKENS)
+
+
+def planned_calls(tokenizer: Tokenizer, text: str) -> tuple[int, int]:
+    """(calls, prompt tokens) one summary of `text` takes when every answer is valid at once."""
+    parts = pieces(tokenizer, text)
+    calls = len(parts) + (len(parts) > 1)
+    merge_prompt = len(parts) * SUMMARY_TOKENS if len(parts) > 1 else 0
+    per_call = tokenizer.count(SYSTEM) + MESSAGE_FRAMING
+    return calls, sum(tokenizer.count(p) for p in parts) + calls * per_call + merge_prompt
+
+
+def dollars(model: str, prompt_tokens: int, calls: int, completion_tokens: int | None = None) -> float | None:
+    """Cost at the model's list price (None when unknown); answers count SUMMARY_TOKENS each unless the
+    completion tokens are known."""
+    price = PRICES_PER_MILLION.get(model)
+    if price is None:
+        return None
+    answered = calls * SUMMARY_TOKENS if completion_tokens is None else completion_tokens
+    return (prompt_tokens * price[0] + answered * price[1]) / 1_000_000

@@ -12,11 +12,11 @@ from copilot.documents import document_text
 from copilot.domain import MergedConversation, MergedDocument
 from copilot.providers.answerer import LLMAnswerer
 from copilot.providers.embeddings import OpenAIEmbedder
-from copilot.providers.llm_summarizer import CHUNK_CHARS, LLMSummarizer, split_chunks
+from copilot.providers.llm_summarizer import CHUNK_TOKENS, LLMSummarizer
 from copilot.redact import redact
 from copilot.settings import ProviderSettings
 from tests.helpers import at
-from tests.openai_stub import StubState, start_stub
+from tests.openai_stub import StubState, start_stub, usage
 
 
 @pytest.fixture
@@ -64,10 +64,10 @@ async def test_still_invalid_output_falls_back_to_the_local_summarizer(stub):
 
 async def test_long_ticket_is_summarized_in_chunks_then_merged(stub):
     settings, state = stub
-    doc = _doc("\n\n".join(f"Paragraph {i}: " + "details " * 200 for i in range(12)))
+    doc = _doc("\n\n".join(f"Paragraph {i}: " + "details " * 200 for i in range(30)))  # ~6,000 tokens
     summarizer = LLMSummarizer(settings)
     await summarizer.summarize(doc)
-    chunks = len(split_chunks(redact(document_text(doc)), CHUNK_CHARS))
+    chunks = len(summarizer.tokenizer.chunks(redact(document_text(doc)), CHUNK_TOKENS))
     assert chunks >= 2 and summarizer.calls == chunks + 1
     assert state.prompts[-1][-1]["content"].startswith("Merge these partial summaries")
 
@@ -106,4 +106,6 @@ async def test_llm_calls_are_bounded_per_worker_and_per_tenant_and_their_tokens_
     assert summarizer.calls == 12
     assert state.peak["*"] == 3  # the worker's bound, reached
     assert max(state.peak[label] for label in state.peak if label != "*") <= 2  # no tenant took more
-    assert summarizer.tokens == {"prompt": 120, "completion": 120}  # the stub reports 10 + 10 per call
+    prompts = sum(usage(settings.chat_model, sent, "")["prompt_tokens"] for sent in state.prompts)
+    assert summarizer.tokens["prompt"] == prompts > 12 * 60  # counted as OpenAI counts: system prompt and ticket
+    assert summarizer.tokens["completion"] > 12 * 20

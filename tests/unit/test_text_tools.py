@@ -1,6 +1,6 @@
 from copilot.documents import clip_bytes
-from copilot.providers.llm_summarizer import split_chunks
 from copilot.redact import redact
+from copilot.tokens import Tokenizer, tokenizer_for
 
 
 def test_redact_removes_personal_data_and_keys():
@@ -13,11 +13,20 @@ def test_redact_removes_personal_data_and_keys():
     assert "Order 1234 shipped." in out
 
 
-def test_chunks_respect_the_limit_and_keep_all_text():
-    paragraphs = [f"paragraph {i} " + "x" * 300 for i in range(40)] + ["y" * 2500]
-    chunks = split_chunks("\n\n".join(paragraphs), 1000)
-    assert all(len(c) <= 1000 for c in chunks)
+def test_chunks_count_the_models_tokens_respect_the_limit_and_keep_all_text():
+    tokenizer = tokenizer_for("gpt-4o-mini")
+    assert tokenizer.exact, "scripts/tokenizer_data.py (run by `make`) installs the vocabulary"
+    assert tokenizer.count("hello world, SSO login fails") == 7  # o200k_base, as OpenAI counts it
+    paragraphs = [f"paragraph {i} " + "word " * 120 for i in range(40)] + ["y" * 2500, "설정 오류 " * 200]
+    chunks = tokenizer.chunks("\n\n".join(paragraphs), 300)
+    assert len(chunks) > 10 and all(tokenizer.count(c) <= 300 for c in chunks)
     assert "".join(chunks).replace("\n\n", "") == "".join(paragraphs)
+
+
+def test_without_the_vocabulary_counts_are_estimated_not_downloaded():
+    estimate = Tokenizer(None)
+    assert not estimate.exact and estimate.count("x" * 10) == 3
+    assert all(len(c) <= 400 for c in estimate.chunks("\n\n".join(["z" * 900] * 3), 100))
 
 
 def test_clip_bytes_never_splits_a_character():

@@ -1,0 +1,17 @@
+"""Merged documents straight from Freshdesk-shaped tickets (with their conversations), as the worker would
+build them: for benchmarks that measure one stage without running the pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.freshdesk.adapter import conversation_event, ticket_event
+from copilot.domain import MergedDocument, utcnow
+from streams.merging import merge_snapshot
+
+
+def documents(tickets: list[dict[str, Any]], tenant: str = "bench.freshdesk.test") -> list[MergedDocument]:
+    seen = utcnow()
+    return [merge_snapshot(ticket_event(tenant, raw, seen), [conversation_event(tenant, int(raw["id"]), c, seen)
+                                                             for c in raw.get("conversations") or []])
+            for raw in tickets]
