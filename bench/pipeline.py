@@ -19,7 +19,10 @@ import statistics
 import time
 import urllib.request
 
+from bench.documents import documents
 from connectors.freshdesk.simulator.demo import generate_tickets
+from copilot.documents import embedding_text
+from copilot.retrieval_config import RetrievalConfig
 from copilot.sandbox import free_port, machine, poll, sandbox
 
 
@@ -34,9 +37,8 @@ def raw_embedding_rate(texts: list[str]) -> float:
 
 
 def texts_of(tickets: list[dict]) -> list[str]:
-    # the same text the index agent embeds: subject, problem (first sentences) and description
-    return [f"{t['subject']}\n{t['subject']}. {t['description_text'][:300]}\n{t['description_text']}"[:4000]
-            for t in tickets]
+    """The text the index agent embeds with the default settings (the ticket's own text)."""
+    return [embedding_text(doc, None, RetrievalConfig().embed) for doc in documents(tickets)]
 
 
 def percentile(values: list[float], q: float) -> float:
