@@ -30,8 +30,7 @@ class AgentScopes:
         self._ttl = ttl_seconds
 
     async def of(self, tenant: Tenant, agent_id: int) -> AgentScope:
-        key = f"{self._ns}:agent-scope:{tenant.tenant_id}:{agent_id}"
-        if cached := await self._redis.get(key):
+        if cached := await self._redis.get(self._key(tenant.tenant_id, agent_id)):
             return AgentScope.load(json.loads(cached))
         try:
             async with helpdesk(tenant, self._registry) as adapter:
@@ -43,8 +42,14 @@ class AgentScopes:
                                f"the helpdesk could not be asked for agent {agent_id}'s ticket scope: {exc}") from exc
         if scope is None:
             raise RequestError(403, "unknown_agent", f"the helpdesk has no agent {agent_id}", AGENT_HEADER)
-        await self._redis.set(key, json.dumps(scope.dump()), ex=self._ttl)
+        await self.remember(tenant.tenant_id, scope)
         return scope
+
+    async def remember(self, tenant_id: str, scope: AgentScope) -> None:
+        await self._redis.set(self._key(tenant_id, scope.agent_id), json.dumps(scope.dump()), ex=self._ttl)
+
+    def _key(self, tenant_id: str, agent_id: int) -> str:
+        return f"{self._ns}:agent-scope:{tenant_id}:{agent_id}"
 
     async def of_request(self, request: web.Request, tenant: Tenant) -> AgentScope | None:
         """The scope of the agent the request names; None when it names none."""
