@@ -25,7 +25,7 @@ DAY_MS = 86_400_000
 class RerankPolicy:
     half_life_days: float = 30.0
     prior_votes: float = 3.0  # neutral pseudo-votes: one vote in the exact context gets a quarter of max_boost
-    max_boost: float = 0.25  # scores are multiplied by a factor within [1 - max_boost, 1 + max_boost]
+    max_boost: float = 0.25  # the factor lies within [1 - max_boost, 1 + max_boost] (api.ranking applies it)
     context_floor: float = 0.35  # a vote whose context is less similar than this does not count here
     global_share: float = 0.02  # weight of every vote regardless of context: broad agreement shows, a little
     max_votes: int = 20  # most recent votes kept with their context; older ones only in the global counts

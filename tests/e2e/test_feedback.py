@@ -44,6 +44,7 @@ def boost_in(answer: dict[str, Any], ticket_id: int) -> float:
 
 def test_votes_rerank_similar_questions_only_and_only_for_their_tenant(pipeline: Pipeline):
     before = ask(pipeline, pipeline.acme, SSO_QUESTION, limit=20)
+    billing_before = ask(pipeline, pipeline.acme, BILLING_QUESTION, limit=10)
     voted_on = {t["ticket_id"] for t in ask(pipeline, pipeline.acme, SSO_PARAPHRASE, limit=20)["tickets"]}
     in_both = [t["ticket_id"] for t in before["tickets"] if t["ticket_id"] in voted_on]
     disliked, liked = in_both[0], in_both[6]  # votes on the paraphrase; effect measured on the question
@@ -58,10 +59,9 @@ def test_votes_rerank_similar_questions_only_and_only_for_their_tenant(pipeline:
     assert rank_of(after, liked) < rank_of(before, liked)
     assert rank_of(after, disliked) > rank_of(before, disliked)
 
-    billing = ask(pipeline, pipeline.acme, BILLING_QUESTION, limit=50)
-    shown = {t["ticket_id"]: t["feedback_boost"] for t in billing["tickets"]}
-    assert liked in shown and disliked in shown  # far down the list, but there
-    assert abs(shown[liked] - 1) < 0.01 and abs(shown[disliked] - 1) < 0.01  # SSO votes say nothing about billing
+    billing = ask(pipeline, pipeline.acme, BILLING_QUESTION, limit=10)  # SSO votes say nothing about billing:
+    assert [t["ticket_id"] for t in billing["tickets"]] == [t["ticket_id"] for t in billing_before["tickets"]]
+    assert all(abs(t["feedback_boost"] - 1) < 0.01 for t in billing["tickets"])
 
     bravo = ask(pipeline, pipeline.bravo, SSO_QUESTION, limit=24)
     assert all(t["feedback_boost"] == 1 for t in bravo["tickets"])  # same ticket ids, other tenant: untouched
