@@ -16,6 +16,7 @@ from copilot.feedback_store import Item, ShownResults
 from copilot.index import Hit
 
 ID_FIELD = {"ticket": "ticket_id", "article": "article_id"}
+POSITION_K = 60  # how far apart positions are for the votes' pull (the classic RRF constant)
 
 
 def candidates(limit: int) -> int:
@@ -24,26 +25,28 @@ def candidates(limit: int) -> int:
 
 
 async def rerank(app: web.Application, tenant: str, context: list[float],
-                 results: dict[str, tuple[list[Hit], int]], scale: float) -> dict[str, list[Hit]]:
-    """`results` maps an item type to (candidates, how many to keep); one Redis round trip for all.
+                 results: dict[str, tuple[list[Hit], int]]) -> dict[str, list[Hit]]:
+    """`results` maps an item type to (candidates in retrieval order, how many to keep); one Redis round trip.
 
-    A vote's factor moves an item by (factor - 1) x `scale`, the best score the fusion can give (a quarter of
-    it at most), so the pull does not depend on the fusion's weights. A small RRF constant still spreads the
-    top scores apart, and votes then move the top items less."""
+    Votes move items by positions, not by score, so how hard they pull does not depend on the fusion (its
+    weights, its RRF constant): the item at position p (from 0) counts 1 / (POSITION_K + 1 + p), its vote
+    factor adds (factor - 1) / (POSITION_K + 1), and the list is sorted again. A factor of 1.1 near the top
+    is worth about six places."""
     policy = app[SETTINGS].feedback.policy()
     items = {kind: [(kind, int(h.fields[ID_FIELD[kind]])) for h in hits] for kind, (hits, _) in results.items()}
     votes = await app[FEEDBACK].aggregates(tenant, [i for kind_items in items.values() for i in kind_items])
     here, now = unit(context), int(time.time() * 1000)
     ranked = {}
     for kind, (hits, keep) in results.items():
-        boosted = [_boosted(hit, boost(votes.get(item), here, now, policy), scale)
-                   for hit, item in zip(hits, items[kind], strict=True)]
-        ranked[kind] = sorted(boosted, key=lambda h: -h.score)[:keep]
+        factors = [boost(votes.get(item), here, now, policy) for item in items[kind]]
+        ranked[kind] = [replace(hits[p], feedback=factors[p]) for p in reordered(factors)[:keep]]
     return ranked
 
 
-def _boosted(hit: Hit, factor: float, scale: float) -> Hit:
-    return replace(hit, score=hit.score + (factor - 1.0) * scale, feedback=factor) if factor != 1.0 else hit
+def reordered(factors: list[float]) -> list[int]:
+    """Positions (retrieval order, from 0) sorted again after the votes' factors; ties keep retrieval order."""
+    return sorted(range(len(factors)), key=lambda p: -(1 / (POSITION_K + 1 + p)
+                                                       + (factors[p] - 1.0) / (POSITION_K + 1)))
 
 
 async def remember_shown(app: web.Application, tenant: str, context: list[float] | np.ndarray,

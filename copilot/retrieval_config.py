@@ -17,14 +17,14 @@ class RetrievalConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Defaults measured on ../shared/eval (BENCHMARKS.md): the ticket's own text embedded, equal weights, the
-    classic RRF constant. A smaller one (10) ranked better there, but it spreads the top scores apart, so
-    agents' votes move the top items less; a tenant can choose it."""
+    """Defaults measured on ../shared/eval (BENCHMARKS.md): the ticket's own text embedded, equal weights,
+    and a small RRF constant, which trusts the top of each ranking more than the classic 60. (Votes act on
+    positions, api.ranking, so the constant does not change how hard they pull.)"""
 
     embed: str = "text"  # text: subject, description, conversations; summary: subject and summary; both
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    rrf_k: int = 60
+    rrf_k: int = 10
     max_results: int = 50  # the largest `limit` a request may ask for
 
     def __post_init__(self) -> None:
@@ -47,11 +47,6 @@ class RetrievalConfig:
         if unknown:
             raise RetrievalConfigError(sorted(unknown)[0], "is not a retrieval setting")
         return cls(**(data or {}))
-
-    @property
-    def best_score(self) -> float:
-        """The fused score of an item first in every ranking: the unit the feedback rerank moves items in."""
-        return (self.dense_weight + self.bm25_weight) / (self.rrf_k + 1)
 
     def dump(self) -> dict[str, Any]:
         return asdict(self)

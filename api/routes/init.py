@@ -36,8 +36,7 @@ async def init_ticket(request: web.Request) -> web.Response:
             await request.app[RESULTS].put(key, found)
     vector = found["vector"]
     similar, articles = [Hit.load(h) for h in found["similar"]], [Hit.load(h) for h in found["articles"]]
-    shown = await rerank(request.app, tenant, vector, {"ticket": (similar, limit), "article": (articles, 3)},
-                         who.retrieval.best_score)
+    shown = await rerank(request.app, tenant, vector, {"ticket": (similar, limit), "article": (articles, 3)})
     query_id = await remember_shown(request.app, tenant, vector, shown, ticket_id)
     wanted = set(words(found["query_text"]))
     return web.json_response({

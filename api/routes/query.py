@@ -78,7 +78,7 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
     vector = found["vector"]
     tickets, articles, attached = ([Hit.load(h) for h in found[kind]] for kind in ("tickets", "articles", "attached"))
     shown = await rerank(request.app, tenant, vector,
-                         {"ticket": (tickets, limit), "article": (articles, min(limit, 5))}, who.retrieval.best_score)
+                         {"ticket": (tickets, limit), "article": (articles, min(limit, 5))})
     query_id = await remember_shown(request.app, tenant, vector, shown, ticket_id)
     by_ticket = [ticket_source(h.fields) for h in shown["ticket"]]
     by_article = [article_source(h.fields) for h in shown["article"]]

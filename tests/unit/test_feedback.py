@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from api.ranking import reordered
 from copilot.feedback import DAY_MS, ItemFeedback, RerankPolicy, boost, decode, encode, quantize, record_vote, unit
 
 POLICY = RerankPolicy(half_life_days=30, prior_votes=3, max_boost=0.25, context_floor=0.35, global_share=0.02)
@@ -81,3 +82,12 @@ def test_the_aggregate_round_trips_through_its_encoding():
     again = decode(encode(agg))
     assert again == agg
     assert boost(again, SSO, NOW, POLICY) == boost(agg, SSO, NOW, POLICY)
+
+
+def test_votes_move_items_by_positions_whatever_the_scores():
+    assert reordered([1.0] * 8) == list(range(8))  # no votes: retrieval order
+    lifted = reordered([1.0] * 12 + [1.1] + [1.0] * 5)
+    assert 4 <= lifted.index(12) <= 8  # a factor of 1.1 is worth about six places
+    demoted = reordered([0.9] + [1.0] * 11)
+    assert 4 <= demoted.index(0) <= 8  # the first item, disliked as much, goes down as far
+    assert reordered([1.25] + [1.0] * 3)[0] == 0  # already first stays first
