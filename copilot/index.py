@@ -60,13 +60,13 @@ def _scope(tenant: str, extra: str = "") -> str:
 
 class CopilotIndex:
     def __init__(self, uri: str, namespace: str, version: str, dim: int, token: str = "",
-                 seal_after_seconds: float = 0.0) -> None:
+                 seal_after_seconds: float = 0.0, seal_within_seconds: float = 300.0) -> None:
         """`seal_after_seconds` > 0: flush the collections written to once writes pause that long. Milvus Lite
         searches rows not yet flushed by brute force (20,000 tickets: 490 ms for a dense search before a flush,
         20 ms after); a Milvus server does not need it."""
         self.client = MilvusClient(uri=uri, token=token)
         self.dim = dim
-        self._sealer = Sealer(self.client.flush, seal_after_seconds)
+        self._sealer = Sealer(self.client.flush, seal_after_seconds, seal_within_seconds)
         self.tickets_alias = f"{namespace}_tickets"
         self.articles_alias = f"{namespace}_articles"
         self.version = version
@@ -266,31 +266,42 @@ class CopilotIndex:
 
 
 class Sealer:
-    """Flushes the collections written to once writes have paused for `after` seconds.
+    """Flushes the collections written to once writes have paused for `after` seconds, or once the oldest
+    unflushed write is `longest` seconds old (steady writes never pause).
 
-    Waiting for a pause rather than flushing on a timer matters for ranking: Milvus Lite keeps BM25 statistics
-    per segment, so many small segments (a flush every few seconds during a backfill) score the same text
-    differently; on ../shared/eval that cost 2.4 points of Recall@10. A backfill ends as one segment."""
+    Waiting for a pause rather than flushing on a short timer matters for ranking: Milvus Lite keeps BM25
+    statistics per segment, so many small segments (a flush every few seconds during a backfill) score the
+    same text differently; on ../shared/eval that cost 2.4 points of Recall@10. A backfill ends as one
+    segment. The longest wait keeps a live stream of writes from being searched by brute force forever."""
 
-    def __init__(self, flush: Callable[[str], object], after: float) -> None:
+    def __init__(self, flush: Callable[[str], object], after: float, longest: float = 300.0) -> None:
         self._flush = flush
         self._after = after
+        self._longest = longest
         self._unsealed: set[str] = set()
-        self._last_write = 0.0
+        self._last_write = self._oldest_write = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def written(self, collection: str) -> None:
         if self._after <= 0:
             return
+        now = time.monotonic()
+        if not self._unsealed:
+            self._oldest_write = now
         self._unsealed.add(collection)
-        self._last_write = time.monotonic()
+        self._last_write = now
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._seal_when_quiet())
 
+    def _wait(self) -> float:
+        """Seconds until the next flush is due: the pause, or the oldest write's age, whichever comes first."""
+        now = time.monotonic()
+        return min(self._after - (now - self._last_write), self._longest - (now - self._oldest_write))
+
     async def _seal_when_quiet(self) -> None:
         while self._unsealed:  # writes made while flushing are sealed by the next round
-            while (quiet := time.monotonic() - self._last_write) < self._after:  # noqa: ASYNC110 - debounce
-                await asyncio.sleep(self._after - quiet)
+            while (wait := self._wait()) > 0:  # noqa: ASYNC110 - debounce
+                await asyncio.sleep(wait)
             collections, self._unsealed = self._unsealed, set()
             for collection in sorted(collections):
                 try:
@@ -298,8 +309,7 @@ class Sealer:
                     log.info("sealed %s", collection)
                 except MilvusException as exc:  # searches stay right, only slower: try again next round
                     log.warning("could not flush %s: %s", collection, exc)
-                    self._unsealed.add(collection)
-                    self._last_write = time.monotonic()
+                    self.written(collection)
 
     async def drained(self) -> None:
         """Returns once every write so far is sealed (or could not be, after a failed flush)."""

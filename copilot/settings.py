@@ -59,6 +59,8 @@ class MilvusSettings(_Base):
     index_version: str = Field("v1", alias="COPILOT_INDEX_VERSION", pattern=r"^[a-z0-9_]{1,16}$")
     seal_after_seconds: float = Field(5.0, alias="COPILOT_MILVUS_SEAL_SECONDS", ge=0,
                                       description="flush written collections once writes pause this long (0: never)")
+    seal_within_seconds: float = Field(300.0, alias="COPILOT_MILVUS_SEAL_MAX_SECONDS", gt=0,
+                                       description="flush anyway once the oldest unflushed write is this old")
 
 
 class ProviderSettings(_Base):

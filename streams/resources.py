@@ -55,7 +55,8 @@ class WorkerResources:
             if self._index is None:
                 m = self.settings.milvus
                 index = CopilotIndex(m.uri, self.settings.kafka.namespace, m.index_version, embedder.dim,
-                                     m.token.get_secret_value(), seal_after_seconds=m.seal_after_seconds)
+                                     m.token.get_secret_value(), seal_after_seconds=m.seal_after_seconds,
+                                     seal_within_seconds=m.seal_within_seconds)
                 await asyncio.to_thread(index.ensure)
                 self._index = index
             return self._index

@@ -56,3 +56,15 @@ async def test_a_failed_flush_is_tried_again_and_zero_means_never():
     Sealer(never, 0).written("tickets")
     await asyncio.sleep(AFTER * 2)
     assert never.calls == []
+
+
+async def test_writes_that_never_pause_are_sealed_once_the_oldest_is_old_enough():
+    flushes = Flushes()
+    sealer = Sealer(flushes, AFTER, longest=AFTER * 4)
+    started = time.monotonic()
+    for _ in range(16):  # a write every half interval for 8 intervals: never a pause
+        sealer.written("tickets")
+        await asyncio.sleep(AFTER / 2)
+    assert flushes.calls, "steady writes must not postpone the seal forever"
+    assert AFTER * 4 * 0.9 <= flushes.calls[0][1] - started < AFTER * 7.5  # due at 4, the writes end at 8
+    await sealer.drained()
