@@ -53,10 +53,15 @@ class AgentScopes:
 
     async def of_request(self, request: web.Request, tenant: Tenant) -> AgentScope | None:
         """The scope of the agent the request names; None when it names none."""
-        raw = request.headers.get(AGENT_HEADER)
-        if raw is None:
-            return None
-        if not raw.isdigit() or not 0 < int(raw) < 2**63:
-            raise RequestError(400, "invalid_header", f"{AGENT_HEADER} must be a positive integer agent id",
-                               AGENT_HEADER)
-        return await self.of(tenant, int(raw))
+        agent_id = agent_of(request)
+        return None if agent_id is None else await self.of(tenant, agent_id)
+
+
+def agent_of(request: web.Request) -> int | None:
+    """The agent id the request names (a Freshdesk agent id), or None; anything else is a 400."""
+    raw = request.headers.get(AGENT_HEADER)
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise RequestError(400, "invalid_header", f"{AGENT_HEADER} must be a positive integer agent id", AGENT_HEADER)
+    return int(raw)

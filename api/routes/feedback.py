@@ -10,6 +10,7 @@ import hashlib
 
 from aiohttp import web
 
+from api.agent_scope import agent_of
 from api.errors import RequestError
 from api.keys import FEEDBACK, PUBLISHER, SETTINGS, tenant_of
 from api.validation import choice_field, json_object, optional_int, required_int, text_field
@@ -37,7 +38,8 @@ async def feedback(request: web.Request) -> web.Response:
                            "query_id")
     if (item_type, item_id) not in shown.items:
         raise RequestError(422, "item_not_shown", f"{item_type} {item_id} was not in answer {query_id}", "item_id")
-    agent = request.headers.get("X-Freshdesk-Agent-Id")
+    agent_id = agent_of(request)
+    agent = None if agent_id is None else str(agent_id)
     event = FeedbackEvent(
         tenant=tenant, feedback_id=_vote_id(tenant, query_id, item_type, item_id, rating, agent),
         query_id=query_id, item_type=item_type, item_id=item_id, rating=rating,

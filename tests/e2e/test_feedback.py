@@ -32,10 +32,14 @@ def vote(pipeline: Pipeline, ticket_id: int, rating: str, voters: int) -> None:
     for n in range(voters):
         answer = ask(pipeline, pipeline.acme, SSO_PARAPHRASE, limit=20)
         status, body = http("POST", f"{pipeline.api}/feedback", {**pipeline.acme.headers,
-                                                                 "X-Freshdesk-Agent-Id": f"agent-{rating}-{n}"},
+                                                                 "X-Freshdesk-Agent-Id": str(_agent(rating, n))},
                             {"query_id": answer["query_id"], "item_type": "ticket", "item_id": ticket_id,
                              "rating": rating})
         assert status == 202, body
+
+
+def _agent(rating: str, n: int) -> int:
+    return (7100 if rating == "positive" else 7200) + n
 
 
 def boost_in(answer: dict[str, Any], ticket_id: int) -> float:
@@ -71,7 +75,7 @@ def test_votes_rerank_similar_questions_only_and_only_for_their_tenant(pipeline:
               for _, v in read_topic(pipeline.settings_env["COPILOT_KAFKA_BOOTSTRAP"], names.feedback)]
     assert sorted((e.item_id, e.rating) for e in events) == sorted([(liked, "positive")] * 3
                                                                    + [(disliked, "negative")] * 3)
-    assert {e.agent_id for e in events} == {f"agent-{r}-{n}" for r in ("positive", "negative") for n in range(3)}
+    assert {e.agent_id for e in events} == {str(_agent(r, n)) for r in ("positive", "negative") for n in range(3)}
     assert all(e.tenant == pipeline.acme.domain and len(e.context) == 384 for e in events)
 
 
@@ -101,3 +105,6 @@ def test_bad_votes_get_a_4xx_naming_the_field(pipeline: Pipeline):
         status, payload = http("POST", f"{pipeline.api}/feedback", tenant.headers, body)
         assert status == expected, (body, payload)
         assert payload["field"] == field and payload["message"], payload
+    status, payload = http("POST", f"{pipeline.api}/feedback",
+                           {**pipeline.acme.headers, "X-Freshdesk-Agent-Id": "agent-7"}, good)
+    assert (status, payload["field"]) == (400, "X-Freshdesk-Agent-Id")  # agents are Freshdesk's integer ids
