@@ -42,8 +42,12 @@ def test_sigkill_mid_stream_leaves_exactly_one_row_per_ticket_and_loses_no_updat
     changed = {t["id"] for t in before_kill + while_down}
 
     def all_changes_indexed() -> bool:
+        # Not also "consumer lag 0": after a SIGKILL, Faust sometimes leaves a few already-processed offsets
+        # uncommitted for minutes (seen once in CI: every change indexed, 36 summaries uncommitted). They are
+        # redelivered on the next restart and change nothing (replays are idempotent, test_pipeline), so the
+        # properties here are what the index holds: every update, one row per ticket.
         now = _indexed_hashes(redis, ns, acme.domain)
-        return all(now[i] != before[i] for i in changed) and pipeline.status()["total_lag"] == 0
+        return all(now[i] != before[i] for i in changed)
 
     try:
         wait_for(all_changes_indexed, DEADLINE, interval=0.5, what="every change indexed after the restart")
