@@ -7,16 +7,13 @@ schema, one flushed segment, /init's query (the ticket's vector and the keywords
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from pymilvus import AnnSearchRequest, RRFRanker
 
-from bench.milvus_seal import QUERY_TEXTS, TENANT, rows_for
+from bench.milvus_seal import QUERY_TEXTS, TENANT, cli, rows_for, written_index
 from copilot.index import TICKET_FIELDS, CopilotIndex, _scope
 from copilot.sandbox import machine
 
@@ -36,11 +33,7 @@ async def milvus_rrf(index: CopilotIndex, vector: list[float], text: str, limit:
 async def run(count: int) -> None:
     rows = rows_for(count)
     query = QUERY_TEXTS["/init's keywords (150 chars)"]
-    with tempfile.TemporaryDirectory() as work:
-        index = CopilotIndex(str(Path(work) / "milvus.db"), "bench", "v1", 384)
-        index.ensure()
-        for start in range(0, len(rows), 1000):
-            await index.upsert_tickets(rows[start:start + 1000])
+    async with written_index(rows) as index:
         index.seal()
         variants = {
             "Milvus hybrid_search + RRFRanker(60)": lambda r: milvus_rrf(index, r["dense"], query(r), 20),
@@ -58,17 +51,10 @@ async def run(count: int) -> None:
                 await search(row)
                 times.append(time.perf_counter() - start)
             medians[name] = statistics.median(times) * 1000
-        index.close()
     print(f"machine: {machine()}; {count} tickets, median of {QUERIES} searches, limit 20")
     for name, ms in medians.items():
         print(f"{name}: {ms:.1f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tickets", type=int, default=20000)
-    asyncio.run(run(parser.parse_args().tickets))
-
-
 if __name__ == "__main__":
-    main()
+    cli(run)

@@ -14,7 +14,10 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,17 +70,33 @@ async def measure(index: CopilotIndex, rows: list[dict]) -> tuple[dict[str, floa
     return out, rankings
 
 
-async def run(count: int) -> None:
-    rows = rows_for(count)
+@asynccontextmanager
+async def written_index(rows: list[dict]) -> AsyncIterator[CopilotIndex]:
+    """A throwaway Milvus Lite index on the project's schema holding `rows`, not flushed yet."""
     with tempfile.TemporaryDirectory() as work:
         index = CopilotIndex(str(Path(work) / "milvus.db"), "bench", "v1", 384)
         index.ensure()
-        for start in range(0, len(rows), 1000):
-            await index.upsert_tickets(rows[start:start + 1000])
+        try:
+            for start in range(0, len(rows), 1000):
+                await index.upsert_tickets(rows[start:start + 1000])
+            yield index
+        finally:
+            index.close()
+
+
+def cli(run: Callable[[int], Coroutine[Any, Any, None]]) -> None:
+    """`--tickets N` (default 20,000), then `run(N)`."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=20000)
+    asyncio.run(run(parser.parse_args().tickets))
+
+
+async def run(count: int) -> None:
+    rows = rows_for(count)
+    async with written_index(rows) as index:
         before, ranked_before = await measure(index, rows)
         index.seal()
         after, ranked_after = await measure(index, rows)
-        index.close()
     print(f"machine: {machine()}; {count} tickets, median of {QUERIES} searches each (ms)")
     for label in before:
         print(f"{label}: not flushed {before[label]:.1f}, flushed {after[label]:.1f}, "
@@ -86,11 +105,5 @@ async def run(count: int) -> None:
     print(f"BM25 top-15 rankings identical after one flush: {same} of {len(ranked_before)}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tickets", type=int, default=20000)
-    asyncio.run(run(parser.parse_args().tickets))
-
-
 if __name__ == "__main__":
-    main()
+    cli(run)

@@ -42,8 +42,7 @@ class RetrievalConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RetrievalConfig:
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = set(data or {}) - set(known)
+        unknown = set(data or {}) - {f.name for f in fields(cls)}
         if unknown:
             raise RetrievalConfigError(sorted(unknown)[0], "is not a retrieval setting")
         return cls(**(data or {}))
