@@ -17,6 +17,7 @@ from api.keys import (
     EMBEDDER,
     FEEDBACK,
     INDEX,
+    NEIGHBOURHOODS,
     PUBLISHER,
     REDIS,
     REGISTRY,
@@ -39,7 +40,7 @@ from copilot.index import CopilotIndex
 from copilot.providers.answerer import create_answerer
 from copilot.providers.embeddings import create_embedder
 from copilot.providers.summarizer import create_summarizer
-from copilot.result_cache import ResultCache
+from copilot.result_cache import NeighbourhoodCache, ResultCache
 from copilot.settings import Settings
 from copilot.tenants import TenantRegistry
 from copilot.topics import ensure_topics
@@ -56,6 +57,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[FEEDBACK] = FeedbackStore(redis, s.kafka.namespace, s.feedback.query_ttl_seconds)
     app[REPLAYS] = ReplayGuard(redis, s.kafka.namespace, s.api.signing_window_seconds)
     app[RESULTS] = ResultCache(redis, s.kafka.namespace, s.api.result_cache_seconds)
+    app[NEIGHBOURHOODS] = NeighbourhoodCache(redis, s.kafka.namespace, s.api.neighbourhood_seconds)
     app[AGENT_SCOPES] = AgentScopes(redis, app[REGISTRY], s.kafka.namespace, s.api.agent_scope_seconds)
     yield
     await redis.aclose()

@@ -11,7 +11,7 @@ from copilot.index import CopilotIndex
 from copilot.providers.answerer import LLMAnswerer
 from copilot.providers.embeddings import Embedder
 from copilot.providers.summarizer import Summarizer
-from copilot.result_cache import ResultCache
+from copilot.result_cache import NeighbourhoodCache, ResultCache
 from copilot.settings import Settings
 from copilot.tenants import Tenant, TenantRegistry
 
@@ -24,7 +24,8 @@ INDEX = web.AppKey("index", CopilotIndex)
 ANSWERER = web.AppKey("answerer", LLMAnswerer)  # set only when a chat model is configured
 FEEDBACK = web.AppKey("feedback", FeedbackStore)
 PUBLISHER = web.AppKey("publisher", KafkaPublisher)  # the feedback topic's producer
-RESULTS = web.AppKey("results", ResultCache)  # retrieval results, until the tenant's index changes
+RESULTS = web.AppKey("results", ResultCache)  # /query results, until the tenant's index changes
+NEIGHBOURHOODS = web.AppKey("neighbourhoods", NeighbourhoodCache)  # /init's searches, per ticket
 REPLAYS = web.AppKey("replays", ReplayGuard)  # signatures already used
 AGENT_SCOPES = web.AppKey("agent_scopes", AgentScopes)  # which tickets a named agent may see
 TENANT = web.RequestKey("tenant", Tenant)  # set by the auth middleware

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from copilot.answering import words
 from copilot.index import Hit
+from copilot.neighbourhood import summary_of
 
 MAX_MATCHED_TERMS = 12
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
-
-
-def iso(ms: int | None) -> str | None:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat() if ms else None
-
-
-def summary_of(row: dict[str, Any]) -> dict[str, str]:
-    return {name: row.get(name, "") for name in ("problem", "cause", "solution", "result", "summarizer")}
 
 
 def ticket_hit(hit: Hit, query_words: set[str] | None = None) -> dict[str, Any]:
@@ -41,8 +33,3 @@ def article_hit(hit: Hit) -> dict[str, Any]:
     body = row.get("text", "").split("\n", 1)[-1]
     return {"article_id": row["article_id"], "title": row["title"], "snippet": body[:300],
             "score": round(hit.score, 6), "feedback_boost": round(hit.feedback, 4)}
-
-
-def indexed_info(row: dict[str, Any]) -> dict[str, Any]:
-    return {"source_updated_at": iso(row.get("source_updated_at")), "content_hash": row.get("content_hash"),
-            "indexed_at": iso(row.get("indexed_at")), "seen_at": iso(row.get("seen_at"))}

@@ -19,11 +19,6 @@ ID_FIELD = {"ticket": "ticket_id", "article": "article_id"}
 POSITION_K = 60  # how far apart positions are for the votes' pull (the classic RRF constant)
 
 
-def candidates(limit: int) -> int:
-    """How many to retrieve so that feedback can lift an item from below the cut."""
-    return min(limit * 2 + 5, 100)
-
-
 async def rerank(app: web.Application, tenant: str, context: list[float],
                  results: dict[str, tuple[list[Hit], int]]) -> dict[str, list[Hit]]:
     """`results` maps an item type to (candidates in retrieval order, how many to keep); one Redis round trip.

@@ -21,6 +21,11 @@ import numpy as np
 DAY_MS = 86_400_000
 
 
+def candidates(limit: int) -> int:
+    """How many to retrieve for `limit` results, so that votes can lift an item from below the cut."""
+    return min(limit * 2 + 5, 100)
+
+
 @dataclass(frozen=True)
 class RerankPolicy:
     half_life_days: float = 30.0

@@ -50,6 +50,30 @@ class Hit:
         return cls(float(dumped[0]), dict(dumped[1]))
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """One search's hits in rank order: `field` "dense" (vector) or "sparse" (BM25)."""
+
+    field: str
+    hits: list[Hit]
+
+
+def hybrid_depth(limit: int) -> int:
+    """How deep each ranking is searched for a fused list of `limit`."""
+    return max(limit * 4, 20)
+
+
+def fused(rankings: list[Ranking], fusion: RetrievalConfig, limit: int) -> list[Hit]:
+    """Weighted reciprocal-rank fusion of the rankings the tenant's settings weigh (dense alone when BM25 is
+    weighed but had no words to search with); the score is the fused one."""
+    weighed = [(r, fusion.weight(r.field)) for r in rankings if fusion.weight(r.field) > 0]
+    weighed = weighed or [(r, 1.0) for r in rankings if r.field == "dense"]
+    by_pk = {hit.fields["pk"]: hit.fields for ranking, _ in weighed for hit in ranking.hits}
+    scored = fuse([([h.fields["pk"] for h in ranking.hits], weight) for ranking, weight in weighed],
+                  fusion.rrf_k, limit)
+    return [Hit(score, by_pk[pk]) for pk, score in scored]
+
+
 def _scope(tenant: str, extra: str = "") -> str:
     """The tenant filter every read carries. The strict tenant pattern rules out filter injection."""
     if not _TENANT.match(tenant):
@@ -216,21 +240,31 @@ class CopilotIndex:
         """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines.
         `visible_to` keeps to the tickets that agent may see in the helpdesk; `fusion` weighs the hybrid's
         two rankings (the tenant's retrieval settings)."""
-        conditions = [f"ticket_id != {int(exclude_ticket)}"] if exclude_ticket is not None else []
-        if with_attachments:
-            conditions.append('attachments != "[]"')
-        if visible_to is not None and (seen := visible_to.condition()):
-            conditions.append(seen)
-        scope = _scope(tenant, " and ".join(conditions))
+        scope = self._ticket_scope(tenant, exclude_ticket, with_attachments, visible_to)
         if mode == "hybrid":
-            return await self._hybrid(self.tickets_alias, scope, vector, text, limit, TICKET_FIELDS, fusion)
+            rankings = await self._rankings(self.tickets_alias, scope, vector, text, hybrid_depth(limit),
+                                            TICKET_FIELDS, fusion)
+            return fused(rankings, fusion, limit)
         field, query = ("dense", vector) if mode == "dense" else ("sparse", text)
         return await self._search(self.tickets_alias, field, query, scope, limit, TICKET_FIELDS)
+
+    async def ticket_rankings(self, tenant: str, vector: list[float], text: str, depth: int,
+                              exclude_ticket: int) -> list[Ranking]:
+        """Both rankings a hybrid search of tickets fuses, `depth` deep, whatever the tenant's weights, for
+        the whole tenant (copilot.neighbourhood filters them by agent scope and fuses them later)."""
+        scope = self._ticket_scope(tenant, exclude_ticket, False, None)
+        return await self._rankings(self.tickets_alias, scope, vector, text, depth, TICKET_FIELDS, None)
+
+    async def article_rankings(self, tenant: str, vector: list[float], text: str, depth: int) -> list[Ranking]:
+        scope = _scope(tenant, "status == 2")  # published only
+        return await self._rankings(self.articles_alias, scope, vector, text, depth, ARTICLE_FIELDS, None)
 
     async def search_articles(self, tenant: str, vector: list[float], text: str, limit: int,
                               fusion: RetrievalConfig = DEFAULT_RETRIEVAL) -> list[Hit]:
         scope = _scope(tenant, "status == 2")  # published only
-        return await self._hybrid(self.articles_alias, scope, vector, text, limit, ARTICLE_FIELDS, fusion)
+        rankings = await self._rankings(self.articles_alias, scope, vector, text, hybrid_depth(limit),
+                                        ARTICLE_FIELDS, fusion)
+        return fused(rankings, fusion, limit)
 
     async def count(self, tenant: str, collection: str) -> int:
         rows = await asyncio.to_thread(self.client.query, collection, filter=_scope(tenant),
@@ -243,22 +277,28 @@ class CopilotIndex:
                                          filter=scope, limit=limit, output_fields=["pk", *fields])
         return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
 
-    async def _hybrid(self, collection: str, scope: str, vector: list[float], text: str, limit: int,
-                      fields: list[str], fusion: RetrievalConfig) -> list[Hit]:
-        """Dense and BM25 candidates, searched side by side, fused by weighted reciprocal rank; the score is
-        the fused one."""
-        depth = max(limit * 4, 20)
-        queries: list[tuple[str, list[float] | str, float]] = [("dense", vector, fusion.dense_weight)]
+    @staticmethod
+    def _ticket_scope(tenant: str, exclude_ticket: int | None, with_attachments: bool,
+                      visible_to: AgentScope | None) -> str:
+        conditions = [f"ticket_id != {int(exclude_ticket)}"] if exclude_ticket is not None else []
+        if with_attachments:
+            conditions.append('attachments != "[]"')
+        if visible_to is not None and (seen := visible_to.condition()):
+            conditions.append(seen)
+        return _scope(tenant, " and ".join(conditions))
+
+    async def _rankings(self, collection: str, scope: str, vector: list[float], text: str, depth: int,
+                        fields: list[str], fusion: RetrievalConfig | None) -> list[Ranking]:
+        """The dense ranking and, when there are words, the BM25 one, searched side by side. With `fusion`,
+        only the rankings it gives a weight; without, both."""
+        queries: list[tuple[str, list[float] | str]] = [("dense", vector)]
         if text.strip():
-            queries.append(("sparse", text, fusion.bm25_weight))
-        queries = [q for q in queries if q[2] > 0] or [("dense", vector, 1.0)]  # BM25 only, but no words
-        rankings = await asyncio.gather(*(self._search(collection, field, query, scope, depth, fields)
-                                          for field, query, _ in queries))
-        by_pk = {hit.fields["pk"]: hit.fields for hits in rankings for hit in hits}
-        fused = fuse([([h.fields["pk"] for h in hits], weight) for hits, (_, _, weight) in zip(rankings, queries,
-                                                                                             strict=True)],
-                     fusion.rrf_k, limit)
-        return [Hit(score, by_pk[pk]) for pk, score in fused]
+            queries.append(("sparse", text))
+        if fusion is not None:
+            queries = [q for q in queries if fusion.weight(q[0]) > 0] or [("dense", vector)]
+        found = await asyncio.gather(*(self._search(collection, field, query, scope, depth, fields)
+                                       for field, query in queries))
+        return [Ranking(field, hits) for (field, _), hits in zip(queries, found, strict=True)]
 
     def close(self) -> None:
         self._sealer.cancel()

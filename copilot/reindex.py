@@ -33,7 +33,7 @@ from copilot.domain import ArticleEvent, SummarizedDocument, utcnow
 from copilot.index import CopilotIndex
 from copilot.providers.llm_summarizer import dollars, planned_calls
 from copilot.redact import redact
-from copilot.result_cache import index_changed
+from copilot.result_cache import index_rebuilt
 from copilot.settings import Settings
 from copilot.tokens import tokenizer_for
 from copilot.topic_reader import read_topic
@@ -79,7 +79,8 @@ class Reindexer:
         self.tenant = tenant
         self.names = TopicNames(settings.kafka.namespace)
         self.tokenizer = tokenizer_for(settings.providers.chat_model)  # what the summaries' prompts would cost
-        self.resources = WorkerResources(settings)  # the worker's own write path: same rows, same embedder
+        # the worker's own write path: same rows, same embedder
+        self.resources = WorkerResources(settings, warm_neighbourhoods=False)
 
     def needs_summary(self, item: SummarizedDocument) -> bool:
         return not item.document.deleted and (item.summary is None
@@ -133,7 +134,7 @@ class Reindexer:
             if index is not None:
                 index.close()
         # results cached before are stale now, whatever was written since
-        await index_changed(self.resources.redis, self.settings.kafka.namespace,
+        await index_rebuilt(self.resources.redis, self.settings.kafka.namespace,
                             {d.document.tenant for d in documents} | {a.tenant for a in articles})
         return report
 

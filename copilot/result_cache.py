@@ -1,35 +1,97 @@
-"""Cached retrieval results in Redis, invalidated whenever the tenant's index changes.
+"""Cached retrieval results in Redis, and their invalidation when the index changes.
 
-The API caches what is expensive and stable (the query vector and the Milvus candidates), never what must be
-fresh (the feedback rerank and the query_id, done per request). Each tenant has an index generation that the
-worker increments after every write to that tenant's rows; cache keys carry it, so a change to any ticket or
-article makes every older entry of that tenant unreachable at once (they then expire by TTL). Coarse, but a
-similar-tickets list can change when any ticket changes, so anything finer would serve stale lists.
+Two caches, both holding what is expensive and stable (query vectors, Milvus candidates), never what must be
+fresh (the feedback rerank and the query_id, done per request):
+
+- Query results (/query): keyed by the tenant's index generation, which the worker increments after every
+  write to that tenant's rows, so any change makes every older entry unreachable at once (then TTL).
+  A free-text question can match any ticket, so nothing finer would be right.
+- Neighbourhoods (/init, copilot.neighbourhood): one entry per ticket, dropped when that ticket changes or
+  when any ticket or article listed in it changes (a reverse index, `listed-in` sets). A ticket that changes
+  so that it now belongs in another ticket's neighbourhood, without having been listed there, shows up
+  there when that entry expires: the TTL bounds that staleness. An entry computed while the tenant's index
+  changed underneath is not stored (the generation is compared when storing, in one Redis script).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
+
+from copilot.domain import ticket_key
+from copilot.neighbourhood import Neighbourhood
+
+# KEYS: generation, entry. ARGV: generation expected, entry, ttl, listed-in key prefix, owner pk, listed pks...
+_STORE_IF_UNCHANGED = """
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+for i = 6, #ARGV do
+  local listed = ARGV[4] .. ARGV[i]
+  redis.call('SADD', listed, ARGV[5])
+  redis.call('EXPIRE', listed, ARGV[3])
+end
+return 1
+"""
 
 
 def _generation_key(namespace: str, tenant: str) -> str:
     return f"{namespace}:index-generation:{tenant}"
 
 
-async def index_changed(redis: Redis, namespace: str, tenants: Iterable[str]) -> None:
-    """Called by the worker after it wrote the tenants' rows: their cached results are stale now."""
+def _entry_key(namespace: str, pk: str) -> str:
+    return f"{namespace}:neighbourhood:{pk}"
+
+
+def _listed_prefix(namespace: str) -> str:
+    return f"{namespace}:listed-in:"
+
+
+async def index_changed(redis: Redis, namespace: str, changed: Mapping[str, Iterable[str]]) -> None:
+    """Called by the worker after it wrote or deleted rows (tenant -> primary keys): results that depend on
+    them are stale now. The generations go first, so an entry being computed meanwhile is not stored."""
+    changed = {tenant: set(pks) for tenant, pks in changed.items()}
     async with redis.pipeline(transaction=False) as pipe:
-        for tenant in set(tenants):
+        for tenant in changed:
             pipe.incr(_generation_key(namespace, tenant))
+        await pipe.execute()
+    pks = sorted(pk for tenant_pks in changed.values() for pk in tenant_pks)
+    if not pks:
+        return
+    prefix = _listed_prefix(namespace)
+    async with redis.pipeline(transaction=False) as pipe:
+        for pk in pks:
+            pipe.smembers(prefix + pk)
+        owners = await pipe.execute()
+    stale = set(pks).union(*owners)
+    async with redis.pipeline(transaction=False) as pipe:
+        for pk in stale:
+            pipe.delete(_entry_key(namespace, pk))
+        for pk in pks:
+            pipe.delete(prefix + pk)
         await pipe.execute()
 
 
+async def index_rebuilt(redis: Redis, namespace: str, tenants: Iterable[str]) -> None:
+    """Every cached result of these tenants is stale (a reindex switched their rows to a new collection)."""
+    tenants = set(tenants)
+    async with redis.pipeline(transaction=False) as pipe:
+        for tenant in tenants:
+            pipe.incr(_generation_key(namespace, tenant))
+        await pipe.execute()
+    for tenant in tenants:
+        for pattern in (_entry_key(namespace, f"{tenant}/*"), f"{_listed_prefix(namespace)}{tenant}/*"):
+            batch = [key async for key in redis.scan_iter(match=pattern, count=1000)]
+            for start in range(0, len(batch), 1000):
+                await redis.delete(*batch[start:start + 1000])
+
+
 class ResultCache:
+    """Query results, until the tenant's index changes."""
+
     def __init__(self, redis: Redis, namespace: str, ttl_seconds: int) -> None:
         """`redis` must be created with decode_responses=True."""
         self._redis = redis
@@ -52,3 +114,39 @@ class ResultCache:
     async def put(self, key: str, value: Any) -> None:
         if self._ttl > 0:
             await self._redis.set(key, json.dumps(value), ex=self._ttl)
+
+
+class NeighbourhoodCache:
+    """Tickets' neighbourhoods, until the ticket or anything listed in it changes, or `ttl_seconds` pass."""
+
+    def __init__(self, redis: Redis, namespace: str, ttl_seconds: int) -> None:
+        """`redis` must be created with decode_responses=True."""
+        self._redis = redis
+        self._ns = namespace
+        self._ttl = ttl_seconds
+        self._store = redis.register_script(_STORE_IF_UNCHANGED)
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    async def get(self, tenant: str, ticket_id: int) -> Neighbourhood | None:
+        if self._ttl <= 0:
+            return None
+        raw = await self._redis.get(_entry_key(self._ns, ticket_key(tenant, ticket_id)))
+        return Neighbourhood.load(json.loads(raw)) if raw else None
+
+    async def generation(self, tenant: str) -> str:
+        """Read before searching; `put` stores only if it is still the same."""
+        return str(await self._redis.get(_generation_key(self._ns, tenant)) or "0")
+
+    async def put(self, tenant: str, neighbourhood: Neighbourhood, generation: str) -> bool:
+        """False when the tenant's index changed since `generation` was read (the entry may be stale)."""
+        if self._ttl <= 0:
+            return False
+        owner = ticket_key(tenant, neighbourhood.ticket_id)
+        stored = await self._store(
+            keys=[_generation_key(self._ns, tenant), _entry_key(self._ns, owner)],
+            args=[generation, json.dumps(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns), owner,
+                  *sorted(neighbourhood.listed())])
+        return bool(stored)

@@ -50,5 +50,9 @@ class RetrievalConfig:
     def dump(self) -> dict[str, Any]:
         return asdict(self)
 
+    def weight(self, field: str) -> float:
+        """The weight of a ranking by the index field it searched: "dense" or "sparse" (BM25)."""
+        return self.dense_weight if field == "dense" else self.bm25_weight
+
     def changed(self, **updates: Any) -> RetrievalConfig:
         return RetrievalConfig.from_dict({**self.dump(), **{k: v for k, v in updates.items() if v is not None}})

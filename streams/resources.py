@@ -9,18 +9,23 @@ from redis.asyncio import Redis
 
 from copilot.feedback_store import FeedbackStore
 from copilot.index import CopilotIndex
+from copilot.neighbourhood import SHOWN_LIMIT, TicketInHand, search_neighbourhood
 from copilot.progress import PipelineProgress
 from copilot.providers.embeddings import Embedder, create_embedder
 from copilot.providers.summarizer import Summarizer, create_summarizer
+from copilot.result_cache import NeighbourhoodCache
 from copilot.retrieval_config import RetrievalConfig
 from copilot.settings import Settings
 from copilot.tenants import retrieval_of
+from streams.warming import Warmer
 
 RETRIEVAL_TTL = 10.0  # seconds a worker keeps a tenant's retrieval settings before reading them again
 
 
 class WorkerResources:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, warm_neighbourhoods: bool = True) -> None:
+        """`warm_neighbourhoods`: search open tickets' /init results once they are indexed (streams.warming);
+        off for `copilot reindex`, whose rows are not served until its alias switch."""
         self.settings = settings
         self._lock = asyncio.Lock()
         self._embedder: Embedder | None = None
@@ -30,6 +35,9 @@ class WorkerResources:
         self.progress = PipelineProgress(self.redis, settings.kafka.namespace)
         self.feedback = FeedbackStore(self.redis, settings.kafka.namespace)
         self._retrieval: dict[str, tuple[float, RetrievalConfig]] = {}
+        self.neighbourhoods = NeighbourhoodCache(self.redis, settings.kafka.namespace,
+                                                 settings.api.neighbourhood_seconds)
+        self.warmer = Warmer(self._warm_neighbourhood, enabled=warm_neighbourhoods and self.neighbourhoods.enabled)
 
     async def embedder(self) -> Embedder:
         async with self._lock:
@@ -44,6 +52,17 @@ class WorkerResources:
             cached = (time.monotonic(), await retrieval_of(self.redis, self.settings.kafka.namespace, tenant))
             self._retrieval[tenant] = cached
         return cached[1]
+
+    async def _warm_neighbourhood(self, tenant: str, ticket_id: int) -> bool | None:
+        """Searches and stores the ticket's neighbourhood (copilot.neighbourhood) as /init would."""
+        index = await self.index()
+        generation = await self.neighbourhoods.generation(tenant)
+        row = await index.get_ticket(tenant, ticket_id, with_vector=True)
+        if row is None:
+            return None
+        hood = await search_neighbourhood(index, tenant, TicketInHand.from_row(row), SHOWN_LIMIT,
+                                          self.settings.api.init_query_chars)
+        return await self.neighbourhoods.put(tenant, hood, generation)
 
     def use_index(self, index: CopilotIndex) -> None:
         """Write to `index` instead of the configured one: `copilot reindex` fills a new version this way."""

@@ -20,7 +20,7 @@ from openai import OpenAIError
 from api.errors import RequestError
 from api.keys import AGENT_SCOPES, ANSWERER, EMBEDDER, INDEX, RESULTS, tenant_of
 from api.presenters import article_hit, ticket_hit
-from api.ranking import candidates, remember_shown, rerank
+from api.ranking import remember_shown, rerank
 from api.validation import bounded_int, json_object, optional_int, text_field
 from copilot.agent_scope import AgentScope
 from copilot.answering import (
@@ -34,6 +34,7 @@ from copilot.answering import (
     ticket_source,
     words,
 )
+from copilot.feedback import candidates
 from copilot.index import Hit
 from copilot.providers.answerer import LLMAnswerer
 from copilot.tenants import Tenant

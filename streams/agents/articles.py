@@ -27,4 +27,7 @@ async def index_articles(items: list[ArticleEvent], resources: WorkerResources) 
     now = utcnow()
     await idx.upsert_articles([article_row(a, v, now) for a, v in zip(live, vectors, strict=True)])
     await idx.delete(idx.articles_alias, [a.key for a in items if a.deleted])
-    await index_changed(resources.redis, resources.settings.kafka.namespace, (a.tenant for a in items))
+    changed: dict[str, list[str]] = {}
+    for article in items:
+        changed.setdefault(article.tenant, []).append(article.key)
+    await index_changed(resources.redis, resources.settings.kafka.namespace, changed)

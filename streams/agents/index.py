@@ -16,6 +16,7 @@ from streams.agents.batching import register_batch_agent
 from streams.resources import WorkerResources
 from streams.rows import row_identity, ticket_row
 from streams.topics import StreamTopics
+from streams.warming import WARM_STATUSES
 
 
 def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -> None:
@@ -37,8 +38,13 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
                               for i, v in zip(live, vectors, strict=True)])
     await idx.delete(idx.tickets_alias, [i.document.key for i in gone])
     if live or gone:
-        await index_changed(resources.redis, resources.settings.kafka.namespace,
-                            (i.document.tenant for i in (*live, *gone)))
+        changed: dict[str, list[str]] = {}
+        for item in (*live, *gone):
+            changed.setdefault(item.document.tenant, []).append(item.document.key)
+        await index_changed(resources.redis, resources.settings.kafka.namespace, changed)
+    for item in live:
+        if item.document.status in WARM_STATUSES:
+            resources.warmer.add(item.document.tenant, [item.document.ticket_id])
     await resources.progress.reached("indexed", {(i.document.tenant, i.document.ticket_id):
                                                  i.document.content_hash for i in live})
     for item in gone:
