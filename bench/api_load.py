@@ -1,11 +1,13 @@
 """Sidebar API latency under load: /init and /query at a fixed request rate against a large index.
 
 1. Index N generated tickets through the real pipeline (simulator -> poller -> Kafka -> worker -> Milvus),
-   then stop the poller and the worker so that only the API, Redis and Milvus share the machine.
+   wait until the worker has warmed the open tickets' /init searches (streams.warming), then stop the
+   poller and the worker so that only the API, Redis and Milvus share the machine.
 2. Start the API process and send requests from this process at a fixed rate (open loop: request i is due
    at i / rate seconds, and its latency counts from then, so a slow server cannot hide queueing).
-   `/init/{id}` opens tickets chosen at random across the whole index; `/query` asks questions made from
-   random tickets' subjects.
+   Three workloads: `/init` of random open tickets (what agents work on: the warmed path), `/init` of
+   random tickets across the whole index (mostly never opened before: each a cache miss, four Milvus
+   searches), and `/query` with random tickets' subjects (few distinct ones: mostly cache hits).
 
     python -m bench.api_load --tickets 20000 --rates 5,20,50 --seconds 30
 """
@@ -18,15 +20,19 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 
 from bench.pipeline import percentile
 from connectors.freshdesk.simulator.demo import generate_tickets
+from copilot.domain import ticket_key
 from copilot.sandbox import Sandbox, free_port, machine, poll, sandbox
+from streams.warming import WARM_STATUSES
 
 DOMAIN, KEY = "load.freshdesk.test", "load-key"
 WARM_UP = 6  # requests before the measured runs
+WARM_TIMEOUT = 3600  # seconds to wait for the worker's warm-ups after the backfill
 
 
 def index_tickets(r: Sandbox, tickets: list[dict]) -> None:
@@ -43,10 +49,22 @@ def index_tickets(r: Sandbox, tickets: list[dict]) -> None:
     redis = Redis.from_url(r.env["COPILOT_REDIS_URL"], decode_responses=True)
     started = time.monotonic()
     poll(lambda: redis.hlen(f"sandbox:progress:{DOMAIN}:indexed") >= len(tickets), timeout=7200, interval=2)
-    print(f"indexed {len(tickets)} tickets in {time.monotonic() - started:.0f} s")
+    print(f"indexed {len(tickets)} tickets in {time.monotonic() - started:.0f} s", flush=True)
     time.sleep(5)  # the worker seals what it wrote last
+    open_ids = [t["id"] for t in tickets if t["status"] in WARM_STATUSES]
+    try:
+        warmed = poll(lambda: _all_warmed(redis, r.env["COPILOT_NAMESPACE"], open_ids), WARM_TIMEOUT, interval=5)
+    except TimeoutError:
+        warmed = False
+    print(f"warmed /init of the {len(open_ids)} open tickets: {'yes' if warmed else 'NOT ALL'} "
+          f"({time.monotonic() - started:.0f} s after the backfill began)", flush=True)
     r.stop_one("sync")
     r.stop_one("worker")
+
+
+def _all_warmed(redis: Any, namespace: str, ticket_ids: list[int]) -> bool:
+    keys = [f"{namespace}:neighbourhood:{ticket_key(DOMAIN, t)}" for t in ticket_ids]
+    return sum(redis.exists(*keys[i:i + 500]) for i in range(0, len(keys), 500)) == len(keys)
 
 
 def _answers(url: str) -> bool:
@@ -105,7 +123,9 @@ def main() -> None:
     tickets = generate_tickets(args.tickets, seed=8)
     rng = random.Random(1)
     total = WARM_UP + int(sum(rates) * args.seconds)
-    opened = [rng.choice(tickets)["id"] for _ in range(total)]  # every request opens a different draw
+    open_ids = [t["id"] for t in tickets if t["status"] in WARM_STATUSES]
+    opened = {"open tickets": [rng.choice(open_ids) for _ in range(total)],
+              "any ticket": [rng.choice(tickets)["id"] for _ in range(total)]}
     questions = [rng.choice(tickets)["subject"] for _ in range(total)]
     with sandbox(COPILOT_POLL_INTERVAL="1") as r:
         index_tickets(r, tickets)
@@ -115,23 +135,25 @@ def main() -> None:
         api = f"http://127.0.0.1:{api_port}"
         poll(lambda: _answers(f"{api}/health"), timeout=120)
 
-        offset = 0
+        offset = 0  # every run draws tickets and questions no earlier run drew
 
-        def init(session: aiohttp.ClientSession, n: int) -> asyncio.Future:
-            return session.get(f"/init/{opened[offset + n]}")  # type: ignore[return-value]
+        def init(which: str) -> Callable[[aiohttp.ClientSession, int], asyncio.Future]:
+            def get(session: aiohttp.ClientSession, n: int) -> asyncio.Future:
+                return session.get(f"/init/{opened[which][offset + n]}")  # type: ignore[return-value]
+            return get
 
         def query(session: aiohttp.ClientSession, n: int) -> asyncio.Future:
             return session.post("/query", json={"query": questions[offset + n],  # type: ignore[return-value]
                                                 "limit": 10})
 
-        asyncio.run(load(api, WARM_UP / 3, 3, init))  # warm up connections and the model
+        asyncio.run(load(api, WARM_UP / 3, 3, init("any ticket")))  # warm up connections and the model
         offset = WARM_UP
-        print(f"machine: {machine()}; index: {args.tickets} tickets", flush=True)
+        print(f"machine: {machine()}; index: {args.tickets} tickets, {len(open_ids)} open", flush=True)
         for rate in rates:
-            for name, call in (("/init", init), ("/query", query)):
+            for name, call in (("/init, open tickets", init("open tickets")),
+                               ("/init, any ticket", init("any ticket")), ("/query", query)):
                 report(name, *asyncio.run(load(api, rate, args.seconds, call)), rate)
             offset += int(rate * args.seconds)
-
 
 if __name__ == "__main__":
     main()
