@@ -37,7 +37,8 @@ class WorkerResources:
         self._retrieval: dict[str, tuple[float, RetrievalConfig]] = {}
         self.neighbourhoods = NeighbourhoodCache(self.redis, settings.kafka.namespace,
                                                  settings.api.neighbourhood_seconds)
-        self.warmer = Warmer(self._warm_neighbourhood, enabled=warm_neighbourhoods and self.neighbourhoods.enabled)
+        self.warmer = Warmer(self._warm_neighbourhood, self.neighbourhoods.generation,
+                             enabled=warm_neighbourhoods and self.neighbourhoods.enabled)
 
     async def embedder(self) -> Embedder:
         async with self._lock:
