@@ -22,6 +22,7 @@ def create_app(settings: Settings) -> faust.App:
         f"{k.namespace}-worker",
         broker=broker_url(k.bootstrap_servers),
         store="memory://",
+        datadir=str(settings.stack.data_dir.resolve() / "faust"),  # not "<app id>-data" in the working directory
         topic_partitions=k.partitions,
         topic_replication_factor=k.replication_factor,
         processing_guarantee="at_least_once",
