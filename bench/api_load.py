@@ -118,6 +118,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=20000)
     parser.add_argument("--rates", default="5,20,50", help="requests per second, one run each")
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workloads", default="open,any,query",
+                        help="which to run: open (/init of open tickets), any (/init of any ticket), query")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     tickets = generate_tickets(args.tickets, seed=8)
@@ -150,8 +152,9 @@ def main() -> None:
         offset = WARM_UP
         print(f"machine: {machine()}; index: {args.tickets} tickets, {len(open_ids)} open", flush=True)
         for rate in rates:
-            for name, call in (("/init, open tickets", init("open tickets")),
-                               ("/init, any ticket", init("any ticket")), ("/query", query)):
+            workloads = {"open": ("/init, open tickets", init("open tickets")),
+                         "any": ("/init, any ticket", init("any ticket")), "query": ("/query", query)}
+            for name, call in (workloads[w] for w in args.workloads.split(",")):
                 report(name, *asyncio.run(load(api, rate, args.seconds, call)), rate)
             offset += int(rate * args.seconds)
 
