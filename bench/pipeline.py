@@ -15,15 +15,35 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import statistics
 import time
 import urllib.request
+from pathlib import Path
 
 from bench.documents import documents
 from connectors.freshdesk.simulator.demo import generate_tickets
 from copilot.documents import embedding_text
 from copilot.retrieval_config import RetrievalConfig
 from copilot.sandbox import free_port, machine, poll, sandbox
+
+ROLES = {"worker": "-m copilot worker", "poller": "-m copilot sync", "simulator": "-m copilot simulator",
+         "Kafka broker": "kafka.Kafka", "Milvus Lite": "milvus_server", "Redis": "redis-server"}
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) each role's processes have used so far, from /proc (Linux)."""
+    tick, used = os.sysconf("SC_CLK_TCK"), dict.fromkeys(ROLES, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        for role, marker in ROLES.items():
+            if marker in command:
+                used[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
 
 
 def raw_embedding_rate(texts: list[str]) -> float:
@@ -64,8 +84,10 @@ def main() -> None:
         redis = Redis.from_url(r.env["COPILOT_REDIS_URL"], decode_responses=True)
         indexed_key = f"sandbox:progress:{domain}:indexed"
         time.sleep(20)  # let the worker join its group and load the model before the clock starts
+        cpu_before = cpu_seconds()
         r.start("sync", "sync")
         poll(lambda: redis.hlen(indexed_key) >= len(tickets), timeout=1800, interval=0.5)
+        cpu = {role: seconds - cpu_before[role] for role, seconds in cpu_seconds().items()}
         milvus = MilvusClient(uri=r.env["COPILOT_MILVUS_URI"])
         rows = milvus.query("sandbox_tickets", filter=f'tenant == "{domain}"', limit=16384,
                             output_fields=["seen_at", "indexed_at"])
@@ -92,6 +114,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"backfill: {len(rows)} tickets, pipeline {pipeline_rate:.1f} tickets/s end to end; "
           f"raw encode() {raw_rate:.1f} texts/s; ratio {pipeline_rate / raw_rate:.2f}")
+    print(f"CPU seconds during the backfill ({len(rows)} tickets, {os.cpu_count()} cores): " + ", ".join(
+        f"{role} {seconds:.1f} ({seconds / len(rows) * 1000:.1f} ms per ticket)" for role, seconds in cpu.items()))
     print(f"freshness over {len(lags)} single changes (seen by the poller -> searchable): "
           f"p50 {statistics.median(lags):.3f} s, p95 {percentile(lags, 95):.3f} s, max {max(lags):.3f} s")
 

@@ -78,6 +78,8 @@ class ProviderSettings(_Base):
         2, alias="COPILOT_LLM_TENANT_CONCURRENCY", ge=1,
         description="LLM calls in flight for one tenant, so a tenant's backfill cannot take every slot")
     embed_batch_size: int = Field(64, alias="COPILOT_EMBED_BATCH", ge=1)
+    embed_threads: int = Field(0, alias="COPILOT_EMBED_THREADS", ge=0,
+                               description="torch threads for local embeddings (0: torch's default, one per core)")
 
     @cached_property
     def openai_configured(self) -> bool:

