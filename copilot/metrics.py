@@ -13,7 +13,7 @@ LLM_TOKENS = Counter("copilot_llm_tokens_total", "Tokens the chat model reported
 HTTP_REQUESTS = Histogram("copilot_http_request_seconds", "API latency", ["route", "status"])
 FEEDBACK_VOTES = Counter("copilot_feedback_votes_total", "Votes counted into the rerank table", ["rating"])
 NEIGHBOURHOOD_LOOKUPS = Counter("copilot_neighbourhood_lookups_total",
-                                "/init lookups of a ticket's cached neighbourhood (hit, miss, scoped_search)",
+                                "/init lookups of a ticket's cached neighbourhood (hit, miss, shallow, scoped_search)",
                                 ["outcome"])
 NEIGHBOURHOODS_WARMED = Counter("copilot_neighbourhoods_warmed_total",
                                 "Neighbourhoods the worker searched ahead of /init (stored, raced, failed)",

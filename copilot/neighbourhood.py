@@ -38,6 +38,11 @@ class Neighbourhood:
     tickets: list[Ranking]
     articles: list[Ranking]
 
+    @property
+    def terms(self) -> str:
+        """What BM25 searched with."""
+        return keywords(self.query_text)
+
     def deep_enough(self, limit: int) -> bool:
         return hybrid_depth(candidates(limit)) <= self.depth
 

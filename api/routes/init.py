@@ -14,7 +14,7 @@ from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, ticket_hit
 from api.ranking import remember_shown, rerank
 from api.validation import bounded_int
-from copilot.answering import keywords, words
+from copilot.answering import words
 from copilot.errors import UpstreamError
 from copilot.feedback import candidates
 from copilot.metrics import NEIGHBOURHOOD_LOOKUPS
@@ -28,8 +28,9 @@ async def init_ticket(request: web.Request) -> web.Response:
     tenant, fusion = who.tenant_id, who.retrieval
     scope = await request.app[AGENT_SCOPES].of_request(request, who)
     hood = await request.app[NEIGHBOURHOODS].get(tenant, ticket_id)
-    NEIGHBOURHOOD_LOOKUPS.labels("hit" if hood is not None else "miss").inc()
-    if hood is None or not hood.deep_enough(limit):
+    outcome = "miss" if hood is None else "hit" if hood.deep_enough(limit) else "shallow"
+    NEIGHBOURHOOD_LOOKUPS.labels(outcome).inc()
+    if hood is None or outcome == "shallow":
         hood = await _search(request, ticket_id, limit)
     if scope is not None and not scope.allows(*hood.assignment):
         raise RequestError(403, "outside_agent_scope", f"agent {scope.agent_id} may not see ticket {ticket_id}",
@@ -38,7 +39,7 @@ async def init_ticket(request: web.Request) -> web.Response:
     if similar is None:  # a narrow scope filtered the shared rankings too thin: search within it
         NEIGHBOURHOOD_LOOKUPS.labels("scoped_search").inc()
         similar = await request.app[INDEX].search_tickets(
-            tenant, hood.vector, _terms(hood), candidates(limit), exclude_ticket=ticket_id, visible_to=scope,
+            tenant, hood.vector, hood.terms, candidates(limit), exclude_ticket=ticket_id, visible_to=scope,
             fusion=fusion)
     shown = await rerank(request.app, tenant, hood.vector,
                          {"ticket": (similar, limit), "article": (hood.related_articles(fusion), 3)})
@@ -62,10 +63,6 @@ async def _search(request: web.Request, ticket_id: int, limit: int) -> Neighbour
     if row is not None:
         await app[NEIGHBOURHOODS].put(tenant, hood, generation)
     return hood
-
-
-def _terms(hood: Neighbourhood) -> str:
-    return keywords(hood.query_text)
 
 
 async def _on_demand(request: web.Request, ticket_id: int) -> TicketInHand:

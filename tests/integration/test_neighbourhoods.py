@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copilot.agent_scope import GLOBAL, GROUP, RESTRICTED, AgentScope
-from copilot.answering import keywords
 from copilot.domain import ticket_key
 from copilot.feedback import candidates
 from copilot.index import CopilotIndex
@@ -64,7 +63,7 @@ async def test_filtered_neighbourhood_equals_the_scoped_search(index, ticket_id,
         assert similar is not None  # the shared rankings always answer the whole tenant
     if similar is None:
         return  # too thin for this scope: /init searches within the scope instead
-    searched = await index.search_tickets(TENANT, hood.vector, keywords(hood.query_text), candidates(limit),
+    searched = await index.search_tickets(TENANT, hood.vector, hood.terms, candidates(limit),
                                           exclude_ticket=ticket_id, visible_to=scope, fusion=fusion)
     assert [h.fields["pk"] for h in similar] == [h.fields["pk"] for h in searched]
     assert [round(h.score, 9) for h in similar] == [round(h.score, 9) for h in searched]
