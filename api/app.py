@@ -36,6 +36,7 @@ from api.routes.webhooks import freshdesk_webhook
 from api.signing import ReplayGuard
 from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
+from copilot.heap import freeze_loaded_objects
 from copilot.index import CopilotIndex
 from copilot.providers.answerer import create_answerer
 from copilot.providers.embeddings import create_embedder
@@ -83,6 +84,7 @@ async def _search(app: web.Application) -> AsyncIterator[None]:
     answerer = create_answerer(s.providers)
     if answerer is not None:
         app[ANSWERER] = answerer
+    freeze_loaded_objects()
     yield
     index.close()
 

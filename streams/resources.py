@@ -8,6 +8,7 @@ import time
 from redis.asyncio import Redis
 
 from copilot.feedback_store import FeedbackStore
+from copilot.heap import freeze_loaded_objects
 from copilot.index import CopilotIndex
 from copilot.neighbourhood import SHOWN_LIMIT, TicketInHand, search_neighbourhood
 from copilot.progress import PipelineProgress
@@ -44,6 +45,7 @@ class WorkerResources:
         async with self._lock:
             if self._embedder is None:
                 self._embedder = await asyncio.to_thread(create_embedder, self.settings.providers)
+                freeze_loaded_objects()
             return self._embedder
 
     async def retrieval(self, tenant: str) -> RetrievalConfig:
