@@ -26,7 +26,7 @@ import aiohttp
 
 from bench.pipeline import percentile
 from connectors.freshdesk.simulator.demo import generate_tickets
-from copilot.domain import ticket_key
+from copilot.result_cache import neighbourhood_key
 from copilot.sandbox import Sandbox, free_port, machine, poll, sandbox
 from streams.warming import WARM_STATUSES
 
@@ -63,7 +63,7 @@ def index_tickets(r: Sandbox, tickets: list[dict]) -> None:
 
 
 def _all_warmed(redis: Any, namespace: str, ticket_ids: list[int]) -> bool:
-    keys = [f"{namespace}:neighbourhood:{ticket_key(DOMAIN, t)}" for t in ticket_ids]
+    keys = [neighbourhood_key(namespace, DOMAIN, t) for t in ticket_ids]
     return sum(redis.exists(*keys[i:i + 500]) for i in range(0, len(keys), 500)) == len(keys)
 
 

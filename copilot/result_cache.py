@@ -23,7 +23,8 @@ from typing import Any
 from redis.asyncio import Redis
 
 from copilot.domain import ticket_key
-from copilot.neighbourhood import Neighbourhood
+from copilot.index import CopilotIndex
+from copilot.neighbourhood import Neighbourhood, TicketInHand, search_neighbourhood
 
 # KEYS: generation, entry. ARGV: generation expected, entry, ttl, listed-in key prefix, owner pk, listed pks...
 _STORE_IF_UNCHANGED = """
@@ -46,6 +47,11 @@ def _entry_key(namespace: str, pk: str) -> str:
     return f"{namespace}:neighbourhood:{pk}"
 
 
+def neighbourhood_key(namespace: str, tenant: str, ticket_id: int) -> str:
+    """The Redis key of a ticket's cached neighbourhood."""
+    return _entry_key(namespace, ticket_key(tenant, ticket_id))
+
+
 def _listed_prefix(namespace: str) -> str:
     return f"{namespace}:listed-in:"
 
@@ -54,18 +60,16 @@ async def index_changed(redis: Redis, namespace: str, changed: Mapping[str, Iter
     """Called by the worker after it wrote or deleted rows (tenant -> primary keys): results that depend on
     them are stale now. The generations go first, so an entry being computed meanwhile is not stored."""
     changed = {tenant: set(pks) for tenant, pks in changed.items()}
-    async with redis.pipeline(transaction=False) as pipe:
+    pks = sorted(pk for tenant_pks in changed.values() for pk in tenant_pks)
+    prefix = _listed_prefix(namespace)
+    async with redis.pipeline(transaction=False) as pipe:  # Redis runs a pipeline's commands in order
         for tenant in changed:
             pipe.incr(_generation_key(namespace, tenant))
-        await pipe.execute()
-    pks = sorted(pk for tenant_pks in changed.values() for pk in tenant_pks)
-    if not pks:
-        return
-    prefix = _listed_prefix(namespace)
-    async with redis.pipeline(transaction=False) as pipe:
         for pk in pks:
             pipe.smembers(prefix + pk)
-        owners = await pipe.execute()
+        owners = (await pipe.execute())[len(changed):]
+    if not pks:
+        return
     stale = set(pks).union(*owners)
     async with redis.pipeline(transaction=False) as pipe:
         for pk in stale:
@@ -133,7 +137,7 @@ class NeighbourhoodCache:
     async def get(self, tenant: str, ticket_id: int) -> Neighbourhood | None:
         if self._ttl <= 0:
             return None
-        raw = await self._redis.get(_entry_key(self._ns, ticket_key(tenant, ticket_id)))
+        raw = await self._redis.get(neighbourhood_key(self._ns, tenant, ticket_id))
         return Neighbourhood.load(json.loads(raw)) if raw else None
 
     async def generation(self, tenant: str) -> str:
@@ -150,3 +154,14 @@ class NeighbourhoodCache:
             args=[generation, json.dumps(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns), owner,
                   *sorted(neighbourhood.listed())])
         return bool(stored)
+
+    async def search_and_store(self, index: CopilotIndex, tenant: str, ticket_id: int, limit: int,
+                               query_chars: int) -> tuple[Neighbourhood | None, bool]:
+        """(the indexed ticket's neighbourhood searched afresh, whether it was stored); (None, False) when the
+        ticket is not indexed. What /init does on a miss and the worker's warmer ahead of it."""
+        generation = await self.generation(tenant)
+        row = await index.get_ticket(tenant, ticket_id, with_vector=True)
+        if row is None:
+            return None, False
+        hood = await search_neighbourhood(index, tenant, TicketInHand.from_row(row), limit, query_chars)
+        return hood, await self.put(tenant, hood, generation)

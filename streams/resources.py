@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from copilot.feedback_store import FeedbackStore
 from copilot.heap import freeze_loaded_objects
 from copilot.index import CopilotIndex
-from copilot.neighbourhood import SHOWN_LIMIT, TicketInHand, search_neighbourhood
+from copilot.neighbourhood import SHOWN_LIMIT
 from copilot.progress import PipelineProgress
 from copilot.providers.embeddings import Embedder, create_embedder
 from copilot.providers.summarizer import Summarizer, create_summarizer
@@ -58,14 +58,9 @@ class WorkerResources:
 
     async def _warm_neighbourhood(self, tenant: str, ticket_id: int) -> bool | None:
         """Searches and stores the ticket's neighbourhood (copilot.neighbourhood) as /init would."""
-        index = await self.index()
-        generation = await self.neighbourhoods.generation(tenant)
-        row = await index.get_ticket(tenant, ticket_id, with_vector=True)
-        if row is None:
-            return None
-        hood = await search_neighbourhood(index, tenant, TicketInHand.from_row(row), SHOWN_LIMIT,
-                                          self.settings.api.init_query_chars)
-        return await self.neighbourhoods.put(tenant, hood, generation)
+        hood, stored = await self.neighbourhoods.search_and_store(await self.index(), tenant, ticket_id,
+                                                                  SHOWN_LIMIT, self.settings.api.init_query_chars)
+        return None if hood is None else stored
 
     def use_index(self, index: CopilotIndex) -> None:
         """Write to `index` instead of the configured one: `copilot reindex` fills a new version this way."""

@@ -54,14 +54,13 @@ async def init_ticket(request: web.Request) -> web.Response:
 
 
 async def _search(request: web.Request, ticket_id: int, limit: int) -> Neighbourhood:
-    """The ticket's neighbourhood from the index, cached unless the ticket had to be fetched on demand."""
+    """The ticket's neighbourhood from the index (cached), or from the helpdesk on demand (not cached)."""
     app, tenant = request.app, tenant_of(request).tenant_id
-    generation = await app[NEIGHBOURHOODS].generation(tenant)
-    row = await app[INDEX].get_ticket(tenant, ticket_id, with_vector=True)
-    ticket = TicketInHand.from_row(row) if row is not None else await _on_demand(request, ticket_id)
-    hood = await search_neighbourhood(app[INDEX], tenant, ticket, limit, app[SETTINGS].api.init_query_chars)
-    if row is not None:
-        await app[NEIGHBOURHOODS].put(tenant, hood, generation)
+    query_chars = app[SETTINGS].api.init_query_chars
+    hood, _ = await app[NEIGHBOURHOODS].search_and_store(app[INDEX], tenant, ticket_id, limit, query_chars)
+    if hood is None:
+        hood = await search_neighbourhood(app[INDEX], tenant, await _on_demand(request, ticket_id), limit,
+                                          query_chars)
     return hood
 
 

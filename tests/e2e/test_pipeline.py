@@ -11,6 +11,7 @@ from pymilvus import MilvusClient
 from redis import Redis
 
 from copilot.domain import DeadLetter
+from copilot.result_cache import neighbourhood_key
 from copilot.topics import TopicNames
 from copilot.wire import deserialize
 from tests.e2e.conftest import Pipeline
@@ -51,7 +52,7 @@ def test_a_new_reply_changes_the_merged_document_and_its_summary(pipeline: Pipel
     url = f"{pipeline.api}/init/{open_ticket['id']}"
     env = pipeline.settings_env
     redis = Redis.from_url(env["COPILOT_REDIS_URL"])
-    entry = f"{env['COPILOT_NAMESPACE']}:neighbourhood:{pipeline.acme.domain}/ticket/{open_ticket['id']}"
+    entry = neighbourhood_key(env["COPILOT_NAMESPACE"], pipeline.acme.domain, open_ticket["id"])
     # an open ticket's /init searches are made by the worker once it is indexed, before anyone asks
     wait_for(lambda: redis.exists(entry) or None, DEADLINE, what="the worker to warm the open ticket's /init")
     _, before = http("GET", url, pipeline.acme.headers)
