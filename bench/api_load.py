@@ -58,6 +58,9 @@ def index_tickets(r: Sandbox, tickets: list[dict]) -> None:
         warmed = False
     print(f"warmed /init of the {len(open_ids)} open tickets: {'yes' if warmed else 'NOT ALL'} "
           f"({time.monotonic() - started:.0f} s after the backfill began)", flush=True)
+    sizes = [redis.strlen(neighbourhood_key(r.env["COPILOT_NAMESPACE"], DOMAIN, t)) for t in open_ids]
+    print(f"neighbourhood entries: median {statistics.median(sizes) / 1000:.1f} KB; Redis holds "
+          f"{redis.info('memory')['used_memory_human']}", flush=True)
     r.stop_one("sync")
     r.stop_one("worker")
 
