@@ -30,7 +30,7 @@ async def init_ticket(request: web.Request) -> web.Response:
     hood = await request.app[NEIGHBOURHOODS].get(tenant, ticket_id)
     outcome = "miss" if hood is None else "hit" if hood.deep_enough(limit) else "shallow"
     NEIGHBOURHOOD_LOOKUPS.labels(outcome).inc()
-    if hood is None or outcome == "shallow":
+    if hood is None or outcome != "hit":
         hood = await _search(request, ticket_id, limit)
     if scope is not None and not scope.allows(*hood.assignment):
         raise RequestError(403, "outside_agent_scope", f"agent {scope.agent_id} may not see ticket {ticket_id}",
