@@ -23,6 +23,7 @@ from api.keys import (
     REGISTRY,
     REPLAYS,
     RESULTS,
+    SEARCHES,
     SETTINGS,
     SUMMARIZER,
 )
@@ -38,11 +39,13 @@ from connectors.publisher import KafkaPublisher
 from copilot.feedback_store import FeedbackStore
 from copilot.heap import freeze_loaded_objects
 from copilot.index import CopilotIndex
+from copilot.metrics import SHARED_SEARCHES
 from copilot.providers.answerer import create_answerer
 from copilot.providers.embeddings import create_embedder
 from copilot.providers.summarizer import create_summarizer
 from copilot.result_cache import NeighbourhoodCache, ResultCache
 from copilot.settings import Settings
+from copilot.single_flight import SingleFlight
 from copilot.tenants import TenantRegistry
 from copilot.topics import ensure_topics
 from copilot.vault import KeyVault
@@ -59,6 +62,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[REPLAYS] = ReplayGuard(redis, s.kafka.namespace, s.api.signing_window_seconds)
     app[RESULTS] = ResultCache(redis, s.kafka.namespace, s.api.result_cache_seconds)
     app[NEIGHBOURHOODS] = NeighbourhoodCache(redis, s.kafka.namespace, s.api.neighbourhood_seconds)
+    app[SEARCHES] = SingleFlight(on_join=lambda key: SHARED_SEARCHES.labels(key[0]).inc())
     app[AGENT_SCOPES] = AgentScopes(redis, app[REGISTRY], s.kafka.namespace, s.api.agent_scope_seconds)
     yield
     await redis.aclose()

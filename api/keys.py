@@ -13,6 +13,7 @@ from copilot.providers.embeddings import Embedder
 from copilot.providers.summarizer import Summarizer
 from copilot.result_cache import NeighbourhoodCache, ResultCache
 from copilot.settings import Settings
+from copilot.single_flight import SingleFlight
 from copilot.tenants import Tenant, TenantRegistry
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -26,6 +27,7 @@ FEEDBACK = web.AppKey("feedback", FeedbackStore)
 PUBLISHER = web.AppKey("publisher", KafkaPublisher)  # the feedback topic's producer
 RESULTS = web.AppKey("results", ResultCache)  # /query results, until the tenant's index changes
 NEIGHBOURHOODS = web.AppKey("neighbourhoods", NeighbourhoodCache)  # /init's searches, per ticket
+SEARCHES = web.AppKey("searches", SingleFlight)  # cache misses in progress, shared by identical requests
 REPLAYS = web.AppKey("replays", ReplayGuard)  # signatures already used
 AGENT_SCOPES = web.AppKey("agent_scopes", AgentScopes)  # which tickets a named agent may see
 TENANT = web.RequestKey("tenant", Tenant)  # set by the auth middleware

@@ -18,3 +18,6 @@ NEIGHBOURHOOD_LOOKUPS = Counter("copilot_neighbourhood_lookups_total",
 NEIGHBOURHOODS_WARMED = Counter("copilot_neighbourhoods_warmed_total",
                                 "Neighbourhoods the worker searched ahead of /init (stored, raced, failed)",
                                 ["outcome"])
+SHARED_SEARCHES = Counter("copilot_shared_searches_total",
+                          "Requests that waited for an identical cache miss another request was already searching",
+                          ["route"])

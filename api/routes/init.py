@@ -9,7 +9,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.errors import RequestError
-from api.keys import AGENT_SCOPES, EMBEDDER, INDEX, NEIGHBOURHOODS, REGISTRY, SETTINGS, SUMMARIZER, tenant_of
+from api.keys import (
+    AGENT_SCOPES,
+    EMBEDDER,
+    INDEX,
+    NEIGHBOURHOODS,
+    REGISTRY,
+    SEARCHES,
+    SETTINGS,
+    SUMMARIZER,
+    tenant_of,
+)
 from api.on_demand import FreshTicket, fetch_and_summarize
 from api.presenters import article_hit, ticket_hit
 from api.ranking import remember_shown, rerank
@@ -31,7 +41,8 @@ async def init_ticket(request: web.Request) -> web.Response:
     outcome = "miss" if hood is None else "hit" if hood.deep_enough(limit) else "shallow"
     NEIGHBOURHOOD_LOOKUPS.labels(outcome).inc()
     if hood is None or outcome != "hit":
-        hood = await _search(request, ticket_id, limit)
+        hood = await request.app[SEARCHES].run(("init", tenant, ticket_id, limit),
+                                               lambda: _search(request, ticket_id, limit))
     if scope is not None and not scope.allows(*hood.assignment):
         raise RequestError(403, "outside_agent_scope", f"agent {scope.agent_id} may not see ticket {ticket_id}",
                            "ticket_id")

@@ -18,7 +18,7 @@ from aiohttp import web
 from openai import OpenAIError
 
 from api.errors import RequestError
-from api.keys import AGENT_SCOPES, ANSWERER, EMBEDDER, INDEX, RESULTS, tenant_of
+from api.keys import AGENT_SCOPES, ANSWERER, EMBEDDER, INDEX, RESULTS, SEARCHES, tenant_of
 from api.presenters import article_hit, ticket_hit
 from api.ranking import remember_shown, rerank
 from api.validation import bounded_int, json_object, optional_int, text_field
@@ -74,8 +74,12 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
              "scope": scope.cache_identity() if scope else None, "retrieval": who.retrieval.dump()}
     key, found = await request.app[RESULTS].get(tenant, "query", asked)
     if found is None:
-        found = await _candidates(request, who, text, types, limit, ticket_id, scope)
-        await request.app[RESULTS].put(key, found)
+        async def search_and_store() -> dict[str, Any]:
+            fresh = await _candidates(request, who, text, types, limit, ticket_id, scope)
+            await request.app[RESULTS].put(key, fresh)
+            return fresh
+        found = await request.app[SEARCHES].run(("query", tenant, json.dumps(asked, sort_keys=True)),
+                                                search_and_store)
     vector = found["vector"]
     tickets, articles, attached = ([Hit.load(h) for h in found[kind]] for kind in ("tickets", "articles", "attached"))
     shown = await rerank(request.app, tenant, vector,
