@@ -20,6 +20,7 @@ class FreshTicket:
     document: MergedDocument
     summary: Summary
     vector: list[float]
+    subject_vector: list[float]
     text: str
 
 
@@ -33,5 +34,5 @@ async def fetch_and_summarize(tenant: Tenant, ticket_id: int, registry: TenantRe
         conversations = await adapter.fetch_conversations(ticket_id)
     doc = merge_snapshot(ticket, conversations)
     summary = await summarizer.summarize(doc)
-    [vector] = await embedder.embed([embedding_text(doc, summary, tenant.retrieval.embed)])
-    return FreshTicket(doc, summary, vector, document_text(doc))
+    vector, subject_vector = await embedder.embed([embedding_text(doc, summary, tenant.retrieval.embed), doc.subject])
+    return FreshTicket(doc, summary, vector, subject_vector, document_text(doc))

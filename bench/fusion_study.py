@@ -4,8 +4,9 @@ once, then fused many ways in Python.
 `copilot eval` measures the system as it runs (the whole pipeline, then the API). This answers "what would
 another setting give" on the same documents and vectors without re-running it: one Milvus Lite collection
 with the project's schema, flushed into one segment (BM25 statistics over the whole set, as a Milvus server
-keeps them), the documents' default vectors (the ticket's own text, all-MiniLM-L6-v2), and for each query
-the dense ranking and BM25 rankings with /init's keywords of the first N characters, 100 deep.
+keeps them), the documents' default vectors (the ticket's own text, and its subject, all-MiniLM-L6-v2), and
+for each query the rankings /init fuses, 100 deep: the dense one, BM25 with /init's keywords of the first N
+characters, and the subject's two (its vector against other subjects', BM25 with its words).
 
     python -m bench.fusion_study --tickets ../shared/eval/tickets.jsonl --queries ../shared/eval/queries.jsonl
 """
@@ -25,6 +26,7 @@ from copilot.documents import embedding_text
 from copilot.domain import SummarizedDocument, utcnow
 from copilot.evaluation import Query, load_queries, score
 from copilot.fusion import fuse
+from copilot.neighbourhood import subject_query
 from copilot.providers.embeddings import LocalEmbedder
 from copilot.retrieval_config import RetrievalConfig
 from copilot.sandbox import machine
@@ -40,19 +42,17 @@ async def rankings(rows: list[dict], queries: list[Query]) -> dict[str, dict[str
     """Signal name -> query id -> ticket ids, best first (the query's own ticket excluded)."""
     tenant = rows[0]["tenant"]
     by_id = {row["ticket_id"]: row for row in rows}
-    found: dict[str, dict[str, list[int]]] = {"dense": {}, **{f"bm25 {n}": {} for n in QUERY_CHARS}}
+    found: dict[str, dict[str, list[int]]] = {}
     async with written_index(rows) as index:
         index.seal()
         for q in queries:
             row = by_id[q.ticket_id]
-            hits = await index.search_tickets(tenant, row["dense"], "", DEPTH, exclude_ticket=q.ticket_id,
-                                              mode="dense")
-            found["dense"][q.query_id] = [h.fields["ticket_id"] for h in hits]
+            subject = subject_query(row["subject"], row["subject_dense"])
             for chars in QUERY_CHARS:
-                terms = keywords(row["text"][:chars])
-                hits = await index.search_tickets(tenant, row["dense"], terms, DEPTH, exclude_ticket=q.ticket_id,
-                                                  mode="bm25") if terms else []
-                found[f"bm25 {chars}"][q.query_id] = [h.fields["ticket_id"] for h in hits]
+                for ranking in await index.ticket_rankings(tenant, row["dense"], keywords(row["text"][:chars]),
+                                                           DEPTH, exclude_ticket=q.ticket_id, subject=subject):
+                    name = f"bm25 {chars}" if ranking.signal == "sparse" else ranking.signal
+                    found.setdefault(name, {})[q.query_id] = [h.fields["ticket_id"] for h in ranking.hits]
     return found
 
 
@@ -71,18 +71,23 @@ def main() -> None:
     queries = load_queries(args.queries)
     docs = documents(raw)
     started = time.perf_counter()
-    vectors = LocalEmbedder().encode([embedding_text(d, None, RetrievalConfig().embed) for d in docs])
+    embedder = LocalEmbedder()
+    vectors = embedder.encode([embedding_text(d, None, RetrievalConfig().embed) for d in docs])
+    subjects = embedder.encode([d.subject for d in docs])
     now = utcnow()
-    rows = [ticket_row(SummarizedDocument(d, None), RetrievalConfig().embed, v.tolist(), now)
-            for d, v in zip(docs, vectors, strict=True)]
+    rows = [ticket_row(SummarizedDocument(d, None), RetrievalConfig().embed, v.tolist(), s.tolist(), now)
+            for d, v, s in zip(docs, vectors, subjects, strict=True)]
     found = asyncio.run(rankings(rows, queries))
     print(f"machine: {machine()}; {len(rows)} tickets, {len(queries)} queries, one segment "
           f"({time.perf_counter() - started:.0f} s)")
     results = {name: score({q: r[:TOP] for q, r in ranked.items()}, queries) for name, ranked in found.items()}
+    subject = [found["subject_dense"], found.get("subject_sparse", {})]
     for chars in QUERY_CHARS:
         for k in RRF_KS:
             results[f"dense + bm25 {chars}, k = {k}"] = score(
                 fused([found["dense"], found[f"bm25 {chars}"]], k, queries), queries)
+            results[f"dense + bm25 {chars} + subject's two, k = {k}"] = score(
+                fused([found["dense"], found[f"bm25 {chars}"], *subject], k, queries), queries)
     dense = results["dense"]
     print("| ranking | R@1 | R@5 | R@10 | MRR@10 | R@10 vs dense | MRR@10 vs dense |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -168,18 +168,20 @@ def tenant_list() -> None:
               help="what the dense vector represents: the ticket's text, its summary, or both")
 @click.option("--dense-weight", type=float, help="weight of the dense ranking in the fusion")
 @click.option("--bm25-weight", type=float, help="weight of the BM25 ranking in the fusion")
+@click.option("--subject-weight", type=float,
+              help="weight of the two rankings by a ticket's subject when /init looks for similar tickets")
 @click.option("--rrf-k", type=int, help="reciprocal-rank fusion constant (smaller trusts the top ranks more)")
 @click.option("--max-results", type=int, help="the largest limit a request may ask for (1-50)")
 def tenant_config(domain: str, embed: str | None, dense_weight: float | None, bm25_weight: float | None,
-                  rrf_k: int | None, max_results: int | None) -> None:
+                  subject_weight: float | None, rrf_k: int | None, max_results: int | None) -> None:
     """Show or change a tenant's retrieval settings; they apply to the next request."""
     from copilot.errors import TenantError
     from copilot.retrieval_config import RetrievalConfigError
 
     try:
         config = asyncio.run(_registry_call(lambda r: r.configure(
-            domain, embed=embed, dense_weight=dense_weight, bm25_weight=bm25_weight, rrf_k=rrf_k,
-            max_results=max_results)))
+            domain, embed=embed, dense_weight=dense_weight, bm25_weight=bm25_weight, subject_weight=subject_weight,
+            rrf_k=rrf_k, max_results=max_results)))
     except RetrievalConfigError as exc:
         raise click.BadParameter(str(exc), param_hint=f"--{exc.field.replace('_', '-')}") from exc
     except TenantError as exc:

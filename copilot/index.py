@@ -33,6 +33,7 @@ TICKET_FIELDS = [
     "tags", "attachments", "content_hash", "source_updated_at", "seen_at", "indexed_at", "group_id", "responder_id",
 ]
 ARTICLE_FIELDS = ["tenant", "article_id", "title", "text", "status", "updated_at"]
+VECTOR_FIELDS = ("dense", "subject_dense")
 DEFAULT_RETRIEVAL = RetrievalConfig()
 
 
@@ -52,10 +53,22 @@ class Hit:
 
 @dataclass(frozen=True)
 class Ranking:
-    """One search's hits in rank order: `field` "dense" (vector) or "sparse" (BM25)."""
+    """One search's hits in rank order. `signal` names what was searched: "dense" (the text's vector) or
+    "sparse" (BM25 over the text's words), and for a ticket's neighbours "subject_dense" (the subject's vector
+    against other subjects') or "subject_sparse" (BM25 with the subject's words)."""
 
-    field: str
+    signal: str
     hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class SubjectQuery:
+    """A ticket's subject as two more rankings when looking for tickets like it. Reports of the same problem
+    are often told apart by their titles, which the text's vector dilutes with the body: on ../shared/eval
+    these rankings lift Recall@10 of the fused list by about four points (BENCHMARKS.md)."""
+
+    vector: list[float]
+    terms: str
 
 
 def hybrid_depth(limit: int) -> int:
@@ -66,8 +79,8 @@ def hybrid_depth(limit: int) -> int:
 def fused(rankings: list[Ranking], fusion: RetrievalConfig, limit: int) -> list[Hit]:
     """Weighted reciprocal-rank fusion of the rankings the tenant's settings weigh (dense alone when BM25 is
     weighed but had no words to search with); the score is the fused one."""
-    weighed = [(r, fusion.weight(r.field)) for r in rankings if fusion.weight(r.field) > 0]
-    weighed = weighed or [(r, 1.0) for r in rankings if r.field == "dense"]
+    weighed = [(r, fusion.weight(r.signal)) for r in rankings if fusion.weight(r.signal) > 0]
+    weighed = weighed or [(r, 1.0) for r in rankings if r.signal == "dense"]
     by_pk = {hit.fields["pk"]: hit.fields for ranking, _ in weighed for hit in ranking.hits}
     scored = fuse([([h.fields["pk"] for h in ranking.hits], weight) for ranking, weight in weighed],
                   fusion.rrf_k, limit)
@@ -111,9 +124,19 @@ class CopilotIndex:
         for alias in (self.tickets_alias, self.articles_alias):
             self.client.alter_alias(collection_name=self.collection(alias), alias=alias)
 
+    def check_can_copy(self, target: CopilotIndex) -> None:
+        """ConfigurationError when the serving rows lack a vector the target's schema needs for every row (a
+        version that adds one cannot carry other tenants' rows over: they must be rebuilt too)."""
+        for source, dest in ((self.tickets_alias, target.tickets_alias), (self.articles_alias, target.articles_alias)):
+            if lacking := self._field_names(dest) & set(VECTOR_FIELDS) - self._field_names(source):
+                raise ConfigurationError(
+                    f"{source} has no {', '.join(sorted(lacking))}, which the new version needs for every row: "
+                    f"rebuild all tenants (`copilot reindex --index-version <new version>` without --tenant)")
+
     def copy_other_tenants(self, tenant: str, target: CopilotIndex) -> int:
         """Copy every row but `tenant`'s, vectors included, from the serving collections into `target`'s: a
         rebuild of one tenant into a new version keeps everyone else as they are. Returns the rows copied."""
+        self.check_can_copy(target)
         copied = 0
         for source, dest in ((self.tickets_alias, target.tickets_alias), (self.articles_alias, target.articles_alias)):
             rows = self.client.query_iterator(source, batch_size=1000, filter=f"not ({_scope(tenant)})",
@@ -140,6 +163,9 @@ class CopilotIndex:
             for alias, build in ((self.tickets_alias, self._ticket_schema),
                                  (self.articles_alias, self._article_schema)):
                 self._check_fields(alias, build()[0])
+
+    def _field_names(self, collection: str) -> set[str]:
+        return {f["name"] for f in self.client.describe_collection(collection)["fields"]}
 
     def _check_fields(self, alias: str, wanted: Any) -> None:
         described = self.client.describe_collection(alias)
@@ -174,9 +200,10 @@ class CopilotIndex:
                                      input_field_names=["text"], output_field_names=["sparse"]))
         return schema
 
-    def _index_params(self) -> Any:
+    def _index_params(self, vectors: tuple[str, ...] = ("dense",)) -> Any:
         params = self.client.prepare_index_params()
-        params.add_index("dense", index_type="FLAT", metric_type="COSINE")
+        for name in vectors:
+            params.add_index(name, index_type="FLAT", metric_type="COSINE")
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         return params
 
@@ -194,7 +221,8 @@ class CopilotIndex:
         for name in ("group_id", "responder_id"):  # agent scope; the default keeps older writers' rows valid
             schema.add_field(name, DataType.INT64, default_value=0)
         schema.add_field("embedded_as", DataType.VARCHAR, max_length=16, default_value="")
-        return schema, self._index_params()
+        schema.add_field("subject_dense", DataType.FLOAT_VECTOR, dim=self.dim)
+        return schema, self._index_params(("dense", "subject_dense"))
 
     def _article_schema(self) -> tuple[Any, Any]:
         schema = self._base_schema("article_id")
@@ -227,7 +255,7 @@ class CopilotIndex:
 
     # -- reads (always through _scope) --------------------------------------------------------------------
     async def get_ticket(self, tenant: str, ticket_id: int, with_vector: bool = False) -> dict[str, Any] | None:
-        fields = TICKET_FIELDS + ["text"] + (["dense"] if with_vector else [])
+        fields = TICKET_FIELDS + ["text"] + (["dense", "subject_dense"] if with_vector else [])
         rows = await asyncio.to_thread(self.client.query, self.tickets_alias,
                                        filter=_scope(tenant, f"ticket_id == {int(ticket_id)}"),
                                        output_fields=fields, limit=1)
@@ -236,24 +264,25 @@ class CopilotIndex:
     async def search_tickets(self, tenant: str, vector: list[float], text: str, limit: int,
                              exclude_ticket: int | None = None, mode: str = "hybrid",
                              with_attachments: bool = False, visible_to: AgentScope | None = None,
-                             fusion: RetrievalConfig = DEFAULT_RETRIEVAL) -> list[Hit]:
+                             fusion: RetrievalConfig = DEFAULT_RETRIEVAL, subject: SubjectQuery | None = None
+                             ) -> list[Hit]:
         """`mode` "hybrid" is what the API serves; "dense" and "bm25" are the evaluation's baselines.
         `visible_to` keeps to the tickets that agent may see in the helpdesk; `fusion` weighs the hybrid's
-        two rankings (the tenant's retrieval settings)."""
+        rankings (the tenant's retrieval settings); `subject` adds a ticket's subject rankings to them."""
         scope = self._ticket_scope(tenant, exclude_ticket, with_attachments, visible_to)
         if mode == "hybrid":
             rankings = await self._rankings(self.tickets_alias, scope, vector, text, hybrid_depth(limit),
-                                            TICKET_FIELDS, fusion)
+                                            TICKET_FIELDS, fusion, subject)
             return fused(rankings, fusion, limit)
         field, query = ("dense", vector) if mode == "dense" else ("sparse", text)
         return await self._search(self.tickets_alias, field, query, scope, limit, TICKET_FIELDS)
 
     async def ticket_rankings(self, tenant: str, vector: list[float], text: str, depth: int,
-                              exclude_ticket: int) -> list[Ranking]:
-        """Both rankings a hybrid search of tickets fuses, `depth` deep, whatever the tenant's weights, for
+                              exclude_ticket: int, subject: SubjectQuery | None = None) -> list[Ranking]:
+        """Every ranking a hybrid search of tickets fuses, `depth` deep, whatever the tenant's weights, for
         the whole tenant (copilot.neighbourhood filters them by agent scope and fuses them later)."""
         scope = self._ticket_scope(tenant, exclude_ticket, False, None)
-        return await self._rankings(self.tickets_alias, scope, vector, text, depth, TICKET_FIELDS, None)
+        return await self._rankings(self.tickets_alias, scope, vector, text, depth, TICKET_FIELDS, None, subject)
 
     async def article_rankings(self, tenant: str, vector: list[float], text: str, depth: int) -> list[Ranking]:
         scope = _scope(tenant, "status == 2")  # published only
@@ -288,17 +317,22 @@ class CopilotIndex:
         return _scope(tenant, " and ".join(conditions))
 
     async def _rankings(self, collection: str, scope: str, vector: list[float], text: str, depth: int,
-                        fields: list[str], fusion: RetrievalConfig | None) -> list[Ranking]:
-        """The dense ranking and, when there are words, the BM25 one, searched side by side. With `fusion`,
-        only the rankings it gives a weight; without, both."""
-        queries: list[tuple[str, list[float] | str]] = [("dense", vector)]
+                        fields: list[str], fusion: RetrievalConfig | None, subject: SubjectQuery | None = None
+                        ) -> list[Ranking]:
+        """The dense ranking and, when there are words, the BM25 one, plus the subject's two when given,
+        searched side by side. With `fusion`, only the rankings it gives a weight; without, all."""
+        queries: list[tuple[str, str, list[float] | str]] = [("dense", "dense", vector)]
         if text.strip():
-            queries.append(("sparse", text))
+            queries.append(("sparse", "sparse", text))
+        if subject is not None:
+            queries.append(("subject_dense", "subject_dense", subject.vector))
+            if subject.terms.strip():
+                queries.append(("subject_sparse", "sparse", subject.terms))
         if fusion is not None:
-            queries = [q for q in queries if fusion.weight(q[0]) > 0] or [("dense", vector)]
+            queries = [q for q in queries if fusion.weight(q[0]) > 0] or [("dense", "dense", vector)]
         found = await asyncio.gather(*(self._search(collection, field, query, scope, depth, fields)
-                                       for field, query in queries))
-        return [Ranking(field, hits) for (field, _), hits in zip(queries, found, strict=True)]
+                                       for _, field, query in queries))
+        return [Ranking(signal, hits) for (signal, _, _), hits in zip(queries, found, strict=True)]
 
     def close(self) -> None:
         self._sealer.cancel()
@@ -374,7 +408,7 @@ def _fit(row: dict[str, Any]) -> dict[str, Any]:
     """Clip strings to their VARCHAR limits (in bytes) and encode lists as JSON."""
     fitted = dict(row)
     for name, value in row.items():
-        if isinstance(value, list | tuple) and name != "dense":
+        if isinstance(value, list | tuple) and name not in VECTOR_FIELDS:
             value = json.dumps(list(value))
         if isinstance(value, str):
             fitted[name] = clip_bytes(value, 65535 if name == "text" else 2000)

@@ -1,12 +1,13 @@
 """A ticket's neighbourhood: what /init shows about one ticket that does not depend on who asks.
 
-/init costs two Milvus searches of tickets and two of articles (~250 ms on Milvus Lite, which answers about
-four a second). Its answer depends on the ticket, the tenant's retrieval settings and the asking agent's
-scope, but the searches underneath depend on the ticket alone when they are made for the whole tenant and
-unweighted. So the raw rankings (dense and BM25, for tickets and for articles) are searched once, kept in
-Redis (copilot.result_cache), and each request filters them by the agent's scope and fuses them with the
-tenant's weights itself. That is exactly what scoped searches would return whenever the filtered rankings
-are still as deep as those searches would go; when they are not, `similar` says so and the caller searches.
+/init costs four Milvus searches of tickets (the text's and the subject's vectors and words) and two of
+articles (Milvus Lite answers a few a second). Its answer depends on the ticket, the tenant's retrieval
+settings and the asking agent's scope, but the searches underneath depend on the ticket alone when they are
+made for the whole tenant and unweighted. So the raw rankings (of tickets and of articles) are searched once,
+kept in Redis (copilot.result_cache), and each request filters them by the agent's scope and fuses them with
+the tenant's weights itself. That is exactly what scoped searches would return whenever the filtered
+rankings are still as deep as those searches would go; when they are not, `similar` says so and the caller
+searches.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from typing import Any
 from copilot.agent_scope import AgentScope
 from copilot.answering import keywords
 from copilot.feedback import candidates
-from copilot.index import CopilotIndex, Hit, Ranking, fused, hybrid_depth
+from copilot.index import CopilotIndex, Hit, Ranking, SubjectQuery, fused, hybrid_depth
 from copilot.retrieval_config import RetrievalConfig
 
 SHOWN_LIMIT = 5  # the similar tickets /init shows by default: a neighbourhood is searched at least this deep
 ARTICLES = 3  # related articles /init shows
+
+
+FORMAT = 2  # of a dumped neighbourhood; 2 added the subject's rankings: entries of another format are misses
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Neighbourhood:
     indexed: dict[str, Any] | None  # None: summarized on demand, the pipeline has not indexed the ticket yet
     assignment: tuple[int, int]  # (group_id, responder_id), 0 for none: who may see the ticket itself
     vector: list[float]
+    subject_vector: list[float]
     query_text: str  # the part of the ticket's text searched with (its keywords went to BM25)
     depth: int  # how deep the ticket rankings were searched
     tickets: list[Ranking]
@@ -42,6 +47,10 @@ class Neighbourhood:
     def terms(self) -> str:
         """What BM25 searched with."""
         return keywords(self.query_text)
+
+    @property
+    def subject_query(self) -> SubjectQuery | None:
+        return subject_query(self.subject, self.subject_vector)
 
     def deep_enough(self, limit: int) -> bool:
         return hybrid_depth(candidates(limit)) <= self.depth
@@ -59,7 +68,7 @@ class Neighbourhood:
                     if scope is None or scope.allows(h.fields["group_id"], h.fields["responder_id"])]
             if len(hits) < need and len(ranking.hits) >= self.depth:
                 return None
-            visible.append(Ranking(ranking.field, hits[:need]))
+            visible.append(Ranking(ranking.signal, hits[:need]))
         return fused(visible, fusion, candidates(limit))
 
     def related_articles(self, fusion: RetrievalConfig) -> list[Hit]:
@@ -73,11 +82,11 @@ class Neighbourhood:
         rows = {h.fields["pk"]: h.fields for r in (*self.tickets, *self.articles) for h in r.hits}
 
         def ranked(rankings: list[Ranking]) -> list[Any]:
-            return [[r.field, [[h.fields["pk"], h.score] for h in r.hits]] for r in rankings]
+            return [[r.signal, [[h.fields["pk"], h.score] for h in r.hits]] for r in rankings]
 
-        return {"ticket_id": self.ticket_id, "subject": self.subject, "summary": self.summary,
+        return {"format": FORMAT, "ticket_id": self.ticket_id, "subject": self.subject, "summary": self.summary,
                 "indexed": self.indexed, "assignment": list(self.assignment), "vector": self.vector,
-                "query_text": self.query_text, "depth": self.depth, "rows": rows,
+                "subject_vector": self.subject_vector, "query_text": self.query_text, "depth": self.depth, "rows": rows,
                 "tickets": ranked(self.tickets), "articles": ranked(self.articles)}
 
     @classmethod
@@ -85,13 +94,14 @@ class Neighbourhood:
         rows = data["rows"]
 
         def rankings(dumped: list[Any]) -> list[Ranking]:
-            return [Ranking(field, [Hit(float(score), dict(rows[pk])) for pk, score in hits])
-                    for field, hits in dumped]
+            return [Ranking(signal, [Hit(float(score), dict(rows[pk])) for pk, score in hits])
+                    for signal, hits in dumped]
 
         group_id, responder_id = data["assignment"]
         return cls(int(data["ticket_id"]), data["subject"], data["summary"], data["indexed"],
-                   (int(group_id), int(responder_id)), [float(x) for x in data["vector"]], data["query_text"],
-                   int(data["depth"]), rankings(data["tickets"]), rankings(data["articles"]))
+                   (int(group_id), int(responder_id)), [float(x) for x in data["vector"]],
+                   [float(x) for x in data["subject_vector"]], data["query_text"], int(data["depth"]),
+                   rankings(data["tickets"]), rankings(data["articles"]))
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class TicketInHand:
     indexed: dict[str, Any] | None
     assignment: tuple[int, int]
     vector: list[float]
+    subject_vector: list[float]
     text: str
 
     @classmethod
@@ -113,7 +124,12 @@ class TicketInHand:
                    "indexed_at": _iso(row.get("indexed_at")), "seen_at": _iso(row.get("seen_at"))}
         return cls(int(row["ticket_id"]), row["subject"], summary_of(row), indexed,
                    (int(row.get("group_id") or 0), int(row.get("responder_id") or 0)),
-                   [float(x) for x in row["dense"]], row["text"])
+                   [float(x) for x in row["dense"]], [float(x) for x in row["subject_dense"]], row["text"])
+
+
+def subject_query(subject: str, vector: list[float]) -> SubjectQuery | None:
+    """The subject's rankings, unless the ticket has no subject to tell it by."""
+    return SubjectQuery(vector, keywords(subject)) if subject.strip() else None
 
 
 def summary_of(row: dict[str, Any]) -> dict[str, str]:
@@ -130,7 +146,8 @@ async def search_neighbourhood(index: CopilotIndex, tenant: str, ticket: TicketI
     query_text = ticket.text[:query_chars]
     terms = keywords(query_text)
     depth = hybrid_depth(candidates(max(limit, SHOWN_LIMIT)))
-    tickets = await index.ticket_rankings(tenant, ticket.vector, terms, depth, exclude_ticket=ticket.ticket_id)
+    tickets = await index.ticket_rankings(tenant, ticket.vector, terms, depth, exclude_ticket=ticket.ticket_id,
+                                          subject=subject_query(ticket.subject, ticket.subject_vector))
     articles = await index.article_rankings(tenant, ticket.vector, terms, hybrid_depth(candidates(ARTICLES)))
     return Neighbourhood(ticket.ticket_id, ticket.subject, ticket.summary, ticket.indexed, ticket.assignment,
-                         ticket.vector, query_text, depth, tickets, articles)
+                         ticket.vector, ticket.subject_vector, query_text, depth, tickets, articles)

@@ -152,6 +152,8 @@ class Reindexer:
         """Fill the new version, carry other tenants' rows over when rebuilding one tenant, and switch the
         aliases; from then on the worker's writes (through the aliases) land there too. Returns rows copied."""
         target = index.rebuilding()
+        if self.tenant is not None:  # before any work: other tenants' rows must fit the new schema as they are
+            await asyncio.to_thread(index.check_can_copy, target)
         self.resources.use_index(target)
         await self._write(documents, articles)
         copied = 0 if self.tenant is None else await asyncio.to_thread(index.copy_other_tenants, self.tenant, target)

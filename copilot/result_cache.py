@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from copilot.domain import ticket_key
 from copilot.index import CopilotIndex
-from copilot.neighbourhood import Neighbourhood, TicketInHand, search_neighbourhood
+from copilot.neighbourhood import FORMAT, Neighbourhood, TicketInHand, search_neighbourhood
 
 # KEYS: generation, entry. ARGV: generation expected, entry, ttl, listed-in key prefix, owner pk, listed pks...
 _STORE_IF_UNCHANGED = """
@@ -138,7 +138,8 @@ class NeighbourhoodCache:
         if self._ttl <= 0:
             return None
         raw = await self._redis.get(neighbourhood_key(self._ns, tenant, ticket_id))
-        return Neighbourhood.load(json.loads(raw)) if raw else None
+        data = json.loads(raw) if raw else {}
+        return Neighbourhood.load(data) if data.get("format") == FORMAT else None  # older code's: searched again
 
     async def generation(self, tenant: str) -> str:
         """Read before searching; `put` stores only if it is still the same."""

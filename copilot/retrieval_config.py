@@ -19,18 +19,20 @@ class RetrievalConfigError(ValueError):
 class RetrievalConfig:
     """Defaults measured on ../shared/eval (BENCHMARKS.md): the ticket's own text embedded, equal weights,
     and a small RRF constant, which trusts the top of each ranking more than the classic 60. (Votes act on
-    positions, api.ranking, so the constant does not change how hard they pull.)"""
+    positions, api.ranking, so the constant does not change how hard they pull.) `subject_weight` weighs the
+    two rankings a ticket's subject adds when /init looks for tickets like it (copilot.index.SubjectQuery)."""
 
     embed: str = "text"  # text: subject, description, conversations; summary: subject and summary; both
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    subject_weight: float = 1.0
     rrf_k: int = 10
     max_results: int = 50  # the largest `limit` a request may ask for
 
     def __post_init__(self) -> None:
         if self.embed not in EMBED_CHOICES:
             raise RetrievalConfigError("embed", f"must be one of {', '.join(EMBED_CHOICES)}")
-        for name in ("dense_weight", "bm25_weight"):
+        for name in ("dense_weight", "bm25_weight", "subject_weight"):
             if not 0 <= getattr(self, name) <= 10:
                 raise RetrievalConfigError(name, "must be between 0 and 10")
         if self.dense_weight + self.bm25_weight == 0:
@@ -50,9 +52,12 @@ class RetrievalConfig:
     def dump(self) -> dict[str, Any]:
         return asdict(self)
 
-    def weight(self, field: str) -> float:
-        """The weight of a ranking by the index field it searched: "dense" or "sparse" (BM25)."""
-        return self.dense_weight if field == "dense" else self.bm25_weight
+    def weight(self, signal: str) -> float:
+        """The weight of a ranking by what it searched (copilot.index.Ranking): "dense" or "sparse" (BM25) with
+        the text, "subject_dense" or "subject_sparse" with a ticket's subject."""
+        if signal.startswith("subject_"):
+            return self.subject_weight
+        return self.dense_weight if signal == "dense" else self.bm25_weight
 
     def changed(self, **updates: Any) -> RetrievalConfig:
         return RetrievalConfig.from_dict({**self.dump(), **{k: v for k, v in updates.items() if v is not None}})

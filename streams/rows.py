@@ -14,15 +14,17 @@ def ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def ticket_row(item: SummarizedDocument, embed: str, vector: list[float], indexed_at: datetime
-               ) -> dict[str, Any]:
+def ticket_row(item: SummarizedDocument, embed: str, vector: list[float], subject_vector: list[float],
+               indexed_at: datetime) -> dict[str, Any]:
+    """`vector` represents what the tenant embeds (copilot.documents.embedding_text), `subject_vector` the
+    subject alone (copilot.index.SubjectQuery)."""
     doc = item.document
     return {
         "pk": doc.key, "tenant": doc.tenant, "ticket_id": doc.ticket_id, "text": document_text(doc),
         **row_identity(item, embed),
         "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in doc.attachments],
         "source_updated_at": ms(doc.updated_at), "seen_at": ms(doc.seen_at), "indexed_at": ms(indexed_at),
-        "dense": vector,
+        "dense": vector, "subject_dense": subject_vector,
     }
 
 

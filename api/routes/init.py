@@ -51,7 +51,7 @@ async def init_ticket(request: web.Request) -> web.Response:
         NEIGHBOURHOOD_LOOKUPS.labels("scoped_search").inc()
         similar = await request.app[INDEX].search_tickets(
             tenant, hood.vector, hood.terms, candidates(limit), exclude_ticket=ticket_id, visible_to=scope,
-            fusion=fusion)
+            fusion=fusion, subject=hood.subject_query)
     shown = await rerank(request.app, tenant, hood.vector,
                          {"ticket": (similar, limit), "article": (hood.related_articles(fusion), 3)})
     query_id = await remember_shown(request.app, tenant, hood.vector, shown, ticket_id)
@@ -88,4 +88,4 @@ async def _on_demand(request: web.Request, ticket_id: int) -> TicketInHand:
     document = fresh.document
     return TicketInHand(ticket_id, document.subject, summary_of(fresh.summary.__dict__), None,
                         (document.group_id or 0, document.responder_id or 0), [float(x) for x in fresh.vector],
-                        fresh.text)
+                        [float(x) for x in fresh.subject_vector], fresh.text)

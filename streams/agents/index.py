@@ -32,10 +32,11 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     embedder, idx = await resources.embedder(), await resources.index()
     embeds = {t: (await resources.retrieval(t)).embed for t in {i.document.tenant for i in items}}
     live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted], embeds)
-    vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant]) for i in live])
+    vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant]) for i in live]
+                                   + [i.document.subject for i in live])  # one call: subjects are short
     now = utcnow()
-    await idx.upsert_tickets([ticket_row(i, embeds[i.document.tenant], v, now)
-                              for i, v in zip(live, vectors, strict=True)])
+    await idx.upsert_tickets([ticket_row(i, embeds[i.document.tenant], v, s, now)
+                              for i, v, s in zip(live, vectors[:len(live)], vectors[len(live):], strict=True)])
     await idx.delete(idx.tickets_alias, [i.document.key for i in gone])
     if live or gone:
         changed: dict[str, list[str]] = {}

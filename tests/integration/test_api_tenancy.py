@@ -87,7 +87,8 @@ async def _index(app) -> None:
         "summarizer": "local", "tags": [], "content_hash": "h", "source_updated_at": 1, "seen_at": 1,
         "indexed_at": 1, "group_id": tid % 3, "responder_id": 103 if tid % 4 == 0 else 0,
         "attachments": [{"name": f"[{tenant}] screenshot-{tid}.png", "content_type": "image/png", "size": 1}],
-        "dense": vector} for (tenant, tid, text), vector in zip(tickets, vectors, strict=False)])
+        "dense": vector, "subject_dense": vector}  # the subject is the whole text here
+        for (tenant, tid, text), vector in zip(tickets, vectors, strict=False)])
     await index.upsert_articles([{
         "pk": f"{tenant}/article/{aid}", "tenant": tenant, "article_id": aid, "title": text, "text": text,
         "status": 2, "updated_at": 1, "indexed_at": 1, "dense": vector}

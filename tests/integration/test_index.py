@@ -19,7 +19,8 @@ def _row(tenant: str, ticket_id: int, text: str) -> dict:
     return {"pk": f"{tenant}/ticket/{ticket_id}", "tenant": tenant, "ticket_id": ticket_id, "subject": text,
             "text": text, "status": 4, "priority": 1, "problem": text, "cause": "", "solution": "s", "result": "",
             "summarizer": "local", "tags": [], "attachments": [], "content_hash": "h", "source_updated_at": 1,
-            "seen_at": 1, "indexed_at": 1, "dense": _vec(ticket_id)}
+            "seen_at": 1, "indexed_at": 1, "dense": _vec(ticket_id),
+            "subject_dense": _vec(ticket_id)}
 
 
 @pytest.fixture
@@ -76,3 +77,27 @@ async def test_a_serving_collection_without_the_current_fields_is_refused_with_t
         current.ensure()
     current.ensure(serving=False)  # what a rebuild does: it writes collections of its own
     current.close()
+
+
+async def test_one_tenant_is_not_rebuilt_into_a_version_whose_rows_need_a_new_vector(services, namespace):
+    """Other tenants' rows are carried over as they are, so they cannot gain the subject's vector."""
+    class Before(CopilotIndex):
+        def _ticket_schema(self):
+            schema, _ = super()._ticket_schema()
+            schema._fields = [f for f in schema.fields if f.name != "subject_dense"]
+            return schema, self._index_params()
+
+    uri = services["COPILOT_MILVUS_URI"]
+    old = Before(uri, namespace, "v1", DIM)
+    old.ensure(serving=False)
+    old.close()
+    v2 = CopilotIndex(uri, namespace, "v2", DIM)
+    v2.ensure(serving=False)
+    with pytest.raises(ConfigurationError, match="no subject_dense.*without --tenant"):
+        v2.check_can_copy(v2.rebuilding())
+    v2.switch_aliases()  # a full rebuild went first: now one tenant can be rebuilt on its own
+    v3 = CopilotIndex(uri, namespace, "v3", DIM)
+    v3.ensure(serving=False)
+    v3.check_can_copy(v3.rebuilding())
+    for index in (v2, v3):
+        index.close()

@@ -62,4 +62,4 @@ def _row(ticket: dict, vector: list[float]) -> dict:
             "subject": ticket["subject"], "text": text, "status": ticket["status"], "priority": 1, "problem": text,
             "cause": "", "solution": "s", "result": "", "summarizer": "local", "tags": ticket["tags"],
             "attachments": [], "content_hash": "h", "source_updated_at": 1, "seen_at": 1, "indexed_at": 1,
-            "dense": vector}
+            "dense": vector, "subject_dense": vector}

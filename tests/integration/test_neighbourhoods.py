@@ -25,11 +25,13 @@ WORDS = [f"w{n}" for n in range(80)]
 
 def _row(tenant: str, ticket_id: int, rng: random.Random) -> dict:
     text = " ".join(rng.choices(WORDS, k=rng.randint(4, 12)))
-    return {"pk": ticket_key(tenant, ticket_id), "tenant": tenant, "ticket_id": ticket_id, "subject": text,
+    subject = " ".join(text.split()[:3])
+    return {"pk": ticket_key(tenant, ticket_id), "tenant": tenant, "ticket_id": ticket_id, "subject": subject,
             "text": text, "status": 4, "priority": 1, "problem": text, "cause": "", "solution": "", "result": "",
             "summarizer": "local", "tags": [], "attachments": [], "content_hash": "h", "source_updated_at": 1,
             "seen_at": 1, "indexed_at": 1, "group_id": rng.choice(GROUPS), "responder_id": rng.choice(AGENTS),
-            "dense": [rng.uniform(-1, 1) for _ in range(DIM)]}
+            "dense": [rng.uniform(-1, 1) for _ in range(DIM)],
+            "subject_dense": [rng.uniform(-1, 1) for _ in range(DIM)]}
 
 
 @pytest.fixture(scope="module")
@@ -51,20 +53,24 @@ async def _hood(index: CopilotIndex, ticket_id: int, limit: int = SHOWN_LIMIT):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ticket_id=st.integers(1, TICKETS), agent=st.sampled_from(AGENTS[1:]),
        kind=st.sampled_from([None, GLOBAL, GROUP, RESTRICTED]), groups=st.sets(st.sampled_from(GROUPS[1:])),
-       limit=st.integers(1, SHOWN_LIMIT), weights=st.sampled_from([(1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (2.0, 0.5)]),
+       limit=st.integers(1, SHOWN_LIMIT),
+       weights=st.sampled_from([(1.0, 1.0, 1.0), (1.0, 0.0, 1.0), (0.0, 1.0, 0.0), (2.0, 0.5, 1.0), (1.0, 1.0, 0.0),
+                                (0.0, 1.0, 3.0)]),
        rrf_k=st.sampled_from([1, 10, 60]))
 async def test_filtered_neighbourhood_equals_the_scoped_search(index, ticket_id, agent, kind, groups, limit,
                                                                 weights, rrf_k):
     scope = None if kind is None else AgentScope(agent, kind, tuple(sorted(groups)))
-    fusion = RetrievalConfig(dense_weight=weights[0], bm25_weight=weights[1], rrf_k=rrf_k)
+    fusion = RetrievalConfig(dense_weight=weights[0], bm25_weight=weights[1], subject_weight=weights[2], rrf_k=rrf_k)
     hood = await _hood(index, ticket_id)
+    assert [r.signal for r in hood.tickets] == ["dense", "sparse", "subject_dense", "subject_sparse"]
     similar = hood.similar(limit, scope, fusion)
     if scope is None or scope.kind == GLOBAL:
         assert similar is not None  # the shared rankings always answer the whole tenant
     if similar is None:
         return  # too thin for this scope: /init searches within the scope instead
     searched = await index.search_tickets(TENANT, hood.vector, hood.terms, candidates(limit),
-                                          exclude_ticket=ticket_id, visible_to=scope, fusion=fusion)
+                                          exclude_ticket=ticket_id, visible_to=scope, fusion=fusion,
+                                          subject=hood.subject_query)
     assert [h.fields["pk"] for h in similar] == [h.fields["pk"] for h in searched]
     assert [round(h.score, 9) for h in similar] == [round(h.score, 9) for h in searched]
 

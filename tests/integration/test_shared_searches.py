@@ -86,5 +86,6 @@ async def _index(app) -> None:
         "pk": f"{TENANT}/ticket/{tid}", "tenant": TENANT, "ticket_id": tid, "subject": text, "text": text,
         "status": 4, "priority": 1, "problem": text, "cause": "", "solution": "restarted", "result": "",
         "summarizer": "local", "tags": [], "content_hash": "h", "source_updated_at": 1, "seen_at": 1,
-        "indexed_at": 1, "group_id": 0, "responder_id": 0, "attachments": [], "dense": vector}
+        "indexed_at": 1, "group_id": 0, "responder_id": 0, "attachments": [], "dense": vector,
+        "subject_dense": vector}
         for tid, text, vector in zip(range(1, 11), texts, vectors, strict=True)])

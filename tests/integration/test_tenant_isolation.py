@@ -32,7 +32,8 @@ def index(services):
                 "result": "", "summarizer": "local", "tags": [], "attachments": [], "content_hash": "h",
                 "source_updated_at": 1, "seen_at": 1, "indexed_at": 1,
                 "group_id": rng.choice(GROUPS), "responder_id": rng.choice(AGENTS),
-                "dense": [rng.uniform(-1, 1) for _ in range(DIM)]})
+                "dense": [rng.uniform(-1, 1) for _ in range(DIM)],
+                "subject_dense": [rng.uniform(-1, 1) for _ in range(DIM)]})
     asyncio.run(idx.upsert_tickets(rows))
     yield idx
     idx.close()

@@ -43,6 +43,9 @@ def test_settings_are_validated_and_name_the_field():
     with pytest.raises(RetrievalConfigError) as unknown:
         RetrievalConfig.from_dict({"colour": "red"})
     assert unknown.value.field == "colour"
+    with pytest.raises(RetrievalConfigError) as heavy:
+        RetrievalConfig(subject_weight=11)
+    assert heavy.value.field == "subject_weight"
     assert RetrievalConfig().changed(rrf_k=30, embed=None) == RetrievalConfig(rrf_k=30)
     assert RetrievalConfig.from_dict(RetrievalConfig(max_results=7).dump()).max_results == 7
 
@@ -55,3 +58,9 @@ def test_what_is_embedded_follows_the_setting():
     both = embedding_text(doc, summary, "both")
     assert both.startswith("SSO fails\nLogin broken") and both.endswith("SAML error")
     assert embedding_text(doc, None, "summary") == document_text(doc)  # nothing summarized yet: the text
+
+
+def test_each_ranking_takes_the_weight_of_what_it_searched():
+    config = RetrievalConfig(dense_weight=2.0, bm25_weight=0.5, subject_weight=0.0)
+    assert [config.weight(signal) for signal in ("dense", "sparse", "subject_dense", "subject_sparse")] == [
+        2.0, 0.5, 0.0, 0.0]
