@@ -1,6 +1,7 @@
 """Hybrid search latency: Milvus's own hybrid_search with RRFRanker (what the index used before) against the
 two searches side by side and the weighted fusion in copilot.fusion (what it uses now), on the project's
-schema, one flushed segment, /init's query (the ticket's vector and the keywords of its first 150 characters).
+schema, one flushed segment, /init's query (the ticket's vector and the keywords of its first
+COPILOT_INIT_QUERY_CHARS characters).
 
     python -m bench.fusion_latency --tickets 20000
 """
@@ -13,7 +14,7 @@ import time
 
 from pymilvus import AnnSearchRequest, RRFRanker
 
-from bench.milvus_seal import QUERY_TEXTS, TENANT, cli, rows_for, written_index
+from bench.milvus_seal import INIT_KEYWORDS, QUERY_TEXTS, TENANT, cli, rows_for, written_index
 from copilot.index import TICKET_FIELDS, CopilotIndex, _scope
 from copilot.sandbox import machine
 
@@ -32,7 +33,7 @@ async def milvus_rrf(index: CopilotIndex, vector: list[float], text: str, limit:
 
 async def run(count: int) -> None:
     rows = rows_for(count)
-    query = QUERY_TEXTS["/init's keywords (150 chars)"]
+    query = QUERY_TEXTS[INIT_KEYWORDS]
     async with written_index(rows) as index:
         index.seal()
         variants = {

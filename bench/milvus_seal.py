@@ -36,19 +36,21 @@ def rows_for(count: int) -> list[dict]:
     rows = []
     for t in generate_tickets(count, seed=3):
         text = "\n".join([t["subject"], t["description_text"], *(c["body_text"] for c in t["conversations"])])
-        vector = rng.normal(size=384)
+        vector, subject_vector = rng.normal(size=384), rng.normal(size=384)
         rows.append({
             "pk": f"{TENANT}/ticket/{t['id']}", "tenant": TENANT, "ticket_id": t["id"], "subject": t["subject"],
             "text": text, "status": 4, "priority": 1, "problem": t["subject"], "cause": "", "solution": "",
             "result": "", "summarizer": "local", "tags": [], "attachments": [], "content_hash": "h",
             "source_updated_at": 1, "seen_at": 1, "indexed_at": 1, "dense": (vector / np.linalg.norm(vector)).tolist(),
+            "subject_dense": (subject_vector / np.linalg.norm(subject_vector)).tolist(),
         })
     return rows
 
 
+INIT_KEYWORDS = f"/init's keywords ({ApiSettings().init_query_chars} chars)"
 QUERY_TEXTS = {
     "subject": lambda row: row["subject"],
-    "/init's keywords (150 chars)": lambda row: keywords(row["text"][:ApiSettings().init_query_chars]),
+    INIT_KEYWORDS: lambda row: keywords(row["text"][:ApiSettings().init_query_chars]),
     "2,000 chars": lambda row: row["text"][:2000],
 }
 

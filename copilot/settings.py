@@ -114,8 +114,9 @@ class ApiSettings(_Base):
         description="HMAC request signing: required, checked when sent (optional), or ignored (off)")
     signing_window_seconds: int = Field(300, alias="COPILOT_API_SIGNING_WINDOW", ge=1)
     init_query_chars: int = Field(
-        150, alias="COPILOT_INIT_QUERY_CHARS", ge=50, le=20000,
-        description="how much of the open ticket's text /init searches with (BM25 time grows with it)")
+        600, alias="COPILOT_INIT_QUERY_CHARS", ge=50, le=20000,
+        description="how much of the open ticket's text /init searches BM25 with (its time grows with it; "
+                    "600 ranked best with the subject's rankings on ../shared/eval, BENCHMARKS.md)")
     agent_scope_seconds: int = Field(300, alias="COPILOT_API_AGENT_SCOPE_SECONDS", ge=1,
                                      description="how long an agent's ticket scope from the helpdesk is trusted")
     result_cache_seconds: int = Field(60, alias="COPILOT_API_CACHE_SECONDS", ge=0,
