@@ -82,6 +82,8 @@ def main() -> None:
           f"({time.perf_counter() - started:.0f} s)")
     results = {name: score({q: r[:TOP] for q, r in ranked.items()}, queries) for name, ranked in found.items()}
     subject = [found["subject_dense"], found.get("subject_sparse", {})]
+    results["dense + subject's vector, k = 10"] = score(fused([found["dense"], subject[0]], 10, queries), queries)
+    results["bm25 600 + subject's BM25, k = 10"] = score(fused([found["bm25 600"], subject[1]], 10, queries), queries)
     for chars in QUERY_CHARS:
         for k in RRF_KS:
             results[f"dense + bm25 {chars}, k = {k}"] = score(
