@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import time
@@ -26,7 +27,7 @@ import aiohttp
 
 from bench.pipeline import percentile
 from connectors.freshdesk.simulator.demo import generate_tickets
-from copilot.result_cache import neighbourhood_key
+from copilot.result_cache import neighbourhood_key, unpack
 from copilot.sandbox import Sandbox, free_port, machine, poll, sandbox
 from streams.warming import WARM_STATUSES
 
@@ -58,9 +59,10 @@ def index_tickets(r: Sandbox, tickets: list[dict]) -> None:
         warmed = False
     print(f"warmed /init of the {len(open_ids)} open tickets: {'yes' if warmed else 'NOT ALL'} "
           f"({time.monotonic() - started:.0f} s after the backfill began)", flush=True)
-    sizes = [redis.strlen(neighbourhood_key(r.env["COPILOT_NAMESPACE"], DOMAIN, t)) for t in open_ids]
-    print(f"neighbourhood entries: median {statistics.median(sizes) / 1000:.1f} KB; Redis holds "
-          f"{redis.info('memory')['used_memory_human']}", flush=True)
+    stored = [redis.get(neighbourhood_key(r.env["COPILOT_NAMESPACE"], DOMAIN, t)) or "" for t in open_ids]
+    print(f"neighbourhood entries: median {statistics.median(map(len, stored)) / 1000:.1f} KB stored, "
+          f"{statistics.median(len(json.dumps(unpack(e))) for e in stored if e) / 1000:.1f} KB as JSON; "
+          f"Redis holds {redis.info('memory')['used_memory_human']}", flush=True)
     r.stop_one("sync")
     r.stop_one("worker")
 

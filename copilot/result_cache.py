@@ -15,8 +15,10 @@ fresh (the feedback rerank and the query_id, done per request):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -45,6 +47,18 @@ def _generation_key(namespace: str, tenant: str) -> str:
 
 def _entry_key(namespace: str, pk: str) -> str:
     return f"{namespace}:neighbourhood:{pk}"
+
+
+def _pack(data: dict[str, Any]) -> str:
+    """JSON, deflated, in base64 (the client decodes replies as text). A neighbourhood is mostly its rows'
+    summaries and field names repeated for each row: deflate shrinks it several times (BENCHMARKS.md), and
+    Redis holds one per open ticket."""
+    return base64.b64encode(zlib.compress(json.dumps(data).encode(), 1)).decode()
+
+
+def unpack(packed: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(packed)))
+    return data
 
 
 def neighbourhood_key(namespace: str, tenant: str, ticket_id: int) -> str:
@@ -137,8 +151,8 @@ class NeighbourhoodCache:
     async def get(self, tenant: str, ticket_id: int) -> Neighbourhood | None:
         if self._ttl <= 0:
             return None
-        raw = await self._redis.get(neighbourhood_key(self._ns, tenant, ticket_id))
-        data = json.loads(raw) if raw else {}
+        raw = str(await self._redis.get(neighbourhood_key(self._ns, tenant, ticket_id)) or "")
+        data = unpack(raw) if raw and not raw.startswith("{") else {}  # "{": older code's plain JSON
         return Neighbourhood.load(data) if data.get("format") == FORMAT else None  # older code's: searched again
 
     async def generation(self, tenant: str) -> str:
@@ -152,7 +166,7 @@ class NeighbourhoodCache:
         owner = ticket_key(tenant, neighbourhood.ticket_id)
         stored = await self._store(
             keys=[_generation_key(self._ns, tenant), _entry_key(self._ns, owner)],
-            args=[generation, json.dumps(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns), owner,
+            args=[generation, _pack(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns), owner,
                   *sorted(neighbourhood.listed())])
         return bool(stored)
 

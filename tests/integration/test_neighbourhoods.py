@@ -2,6 +2,7 @@
 the cache drops an entry exactly when its ticket, or anything listed in it, changes."""
 
 import asyncio
+import json
 import random
 
 import pytest
@@ -13,7 +14,7 @@ from copilot.domain import ticket_key
 from copilot.feedback import candidates
 from copilot.index import CopilotIndex
 from copilot.neighbourhood import SHOWN_LIMIT, TicketInHand, search_neighbourhood
-from copilot.result_cache import NeighbourhoodCache, index_changed, index_rebuilt
+from copilot.result_cache import NeighbourhoodCache, index_changed, index_rebuilt, neighbourhood_key
 from copilot.retrieval_config import RetrievalConfig
 
 DIM = 8
@@ -129,3 +130,15 @@ async def test_a_rebuilt_tenant_loses_every_entry_and_no_other_tenant_does(index
     assert await cache.get(TENANT, 4) is None
     assert await cache.get(OTHER, 4) is not None
     assert not [key async for key in redis.scan_iter(match=f"{namespace}:listed-in:{TENANT}/*")]
+
+
+async def test_entries_are_stored_deflated_and_older_plain_ones_are_misses(index, redis):
+    namespace = f"hood{random.randrange(10**9)}"
+    cache = NeighbourhoodCache(redis, namespace, ttl_seconds=60)
+    hood = await _hood(index, 5)
+    assert await cache.put(TENANT, hood, await cache.generation(TENANT))
+    key = neighbourhood_key(namespace, TENANT, 5)
+    assert await redis.strlen(key) < len(json.dumps(hood.dump())) / 2
+    assert (await cache.get(TENANT, 5)).dump() == hood.dump()
+    await redis.set(key, json.dumps(hood.dump()))  # as the previous release stored it
+    assert await cache.get(TENANT, 5) is None
