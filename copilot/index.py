@@ -65,7 +65,7 @@ class Ranking:
 class SubjectQuery:
     """A ticket's subject as two more rankings when looking for tickets like it. Reports of the same problem
     are often told apart by their titles, which the text's vector dilutes with the body: on ../shared/eval
-    these rankings lift Recall@10 of the fused list by about four points (BENCHMARKS.md)."""
+    these rankings lift Recall@10 of the fused list by about three points (BENCHMARKS.md)."""
 
     vector: list[float]
     terms: str
