@@ -3,14 +3,15 @@
 Two caches, both holding what is expensive and stable (query vectors, Milvus candidates), never what must be
 fresh (the feedback rerank and the query_id, done per request):
 
-- Query results (/query): keyed by the tenant's index generation, which the worker increments after every
-  write to that tenant's rows, so any change makes every older entry unreachable at once (then TTL).
-  A free-text question can match any ticket, so nothing finer would be right.
-- Neighbourhoods (/init, copilot.neighbourhood): one entry per ticket, dropped when that ticket changes or
-  when any ticket or article listed in it changes (a reverse index, `listed-in` sets). A ticket that changes
-  so that it now belongs in another ticket's neighbourhood, without having been listed there, shows up
-  there when that entry expires: the TTL bounds that staleness. An entry computed while the tenant's index
-  changed underneath is not stored (the generation is compared when storing, in one Redis script).
+- Query results (/query): one entry per question (and its types, limit, scope, settings).
+- Neighbourhoods (/init, copilot.neighbourhood): one entry per ticket, also dropped when that ticket changes.
+
+Both are dropped when any ticket or article listed in them changes (a reverse index: `listed-in` sets, which
+hold the keys of the entries listing an item). A ticket that changes so that it now belongs in an entry,
+without having been listed there, shows up when that entry expires: the TTL bounds that staleness. (Until
+session 6 any write to a tenant made all its /query entries unreachable, so a tenant with steady writes had
+no /query cache.) An entry computed while the tenant's index changed underneath is not stored: the worker
+increments the tenant's generation before dropping entries, and storing compares it, in one Redis script.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from copilot.domain import ticket_key
 from copilot.index import CopilotIndex
 from copilot.neighbourhood import FORMAT, Neighbourhood, TicketInHand, search_neighbourhood
 
-# KEYS: generation, entry. ARGV: generation expected, entry, ttl, listed-in key prefix, owner pk, listed pks...
+# KEYS: generation, entry. ARGV: generation expected, value, ttl, listed-in key prefix, listed pks...
+# A listed-in set lives as long as the longest-lived entry in it (the two caches have different TTLs).
 _STORE_IF_UNCHANGED = """
 if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-for i = 6, #ARGV do
+local ttl = tonumber(ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ttl)
+for i = 5, #ARGV do
   local listed = ARGV[4] .. ARGV[i]
-  redis.call('SADD', listed, ARGV[5])
-  redis.call('EXPIRE', listed, ARGV[3])
+  redis.call('SADD', listed, KEYS[2])
+  if redis.call('TTL', listed) < ttl then redis.call('EXPIRE', listed, ttl) end
 end
 return 1
 """
@@ -43,6 +46,14 @@ return 1
 
 def _generation_key(namespace: str, tenant: str) -> str:
     return f"{namespace}:index-generation:{tenant}"
+
+
+async def _generation(redis: Redis, namespace: str, tenant: str) -> str:
+    return str(await redis.get(_generation_key(namespace, tenant)) or "0")
+
+
+def _results_prefix(namespace: str, tenant: str) -> str:
+    return f"{namespace}:results:{tenant}:"
 
 
 def _entry_key(namespace: str, pk: str) -> str:
@@ -81,13 +92,13 @@ async def index_changed(redis: Redis, namespace: str, changed: Mapping[str, Iter
             pipe.incr(_generation_key(namespace, tenant))
         for pk in pks:
             pipe.smembers(prefix + pk)
-        owners = (await pipe.execute())[len(changed):]
+        listing = (await pipe.execute())[len(changed):]
     if not pks:
         return
-    stale = set(pks).union(*owners)
+    stale = {_entry_key(namespace, pk) for pk in pks}.union(*listing)  # their own neighbourhoods too
     async with redis.pipeline(transaction=False) as pipe:
-        for pk in stale:
-            pipe.delete(_entry_key(namespace, pk))
+        for key in stale:
+            pipe.delete(key)
         for pk in pks:
             pipe.delete(prefix + pk)
         await pipe.execute()
@@ -101,37 +112,46 @@ async def index_rebuilt(redis: Redis, namespace: str, tenants: Iterable[str]) ->
             pipe.incr(_generation_key(namespace, tenant))
         await pipe.execute()
     for tenant in tenants:
-        for pattern in (_entry_key(namespace, f"{tenant}/*"), f"{_listed_prefix(namespace)}{tenant}/*"):
+        for pattern in (_entry_key(namespace, f"{tenant}/*"), f"{_listed_prefix(namespace)}{tenant}/*",
+                        f"{_results_prefix(namespace, tenant)}*"):
             batch = [key async for key in redis.scan_iter(match=pattern, count=1000)]
             for start in range(0, len(batch), 1000):
                 await redis.delete(*batch[start:start + 1000])
 
 
 class ResultCache:
-    """Query results, until the tenant's index changes."""
+    """Query results, until anything listed in them changes, or `ttl_seconds` pass."""
 
     def __init__(self, redis: Redis, namespace: str, ttl_seconds: int) -> None:
         """`redis` must be created with decode_responses=True."""
         self._redis = redis
         self._ns = namespace
         self._ttl = ttl_seconds
+        self._store = redis.register_script(_STORE_IF_UNCHANGED)
 
-    async def _key(self, tenant: str, kind: str, request: dict[str, Any]) -> str:
-        generation = str(await self._redis.get(_generation_key(self._ns, tenant)) or "0")
+    def key(self, tenant: str, kind: str, request: dict[str, Any]) -> str:
         digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
-        return f"{self._ns}:results:{tenant}:{generation}:{kind}:{digest}"
+        return f"{_results_prefix(self._ns, tenant)}{kind}:{digest}"
 
-    async def get(self, tenant: str, kind: str, request: dict[str, Any]) -> tuple[str, Any | None]:
-        """(the entry's key, its value or None); the key is what `put` stores under."""
+    async def get(self, key: str) -> Any | None:
         if self._ttl <= 0:
-            return "", None  # caching is off: no Redis round trip at all
-        key = await self._key(tenant, kind, request)
+            return None  # caching is off: no Redis round trip at all
         raw = await self._redis.get(key)
-        return key, json.loads(raw) if raw else None
+        return json.loads(raw) if raw else None
 
-    async def put(self, key: str, value: Any) -> None:
-        if self._ttl > 0:
-            await self._redis.set(key, json.dumps(value), ex=self._ttl)
+    async def generation(self, tenant: str) -> str:
+        """Read before searching; `put` stores only if it is still the same."""
+        return await _generation(self._redis, self._ns, tenant)
+
+    async def put(self, tenant: str, key: str, value: Any, generation: str, listed: Iterable[str]) -> bool:
+        """Store `value`, which lists the items with primary keys `listed`; False when the tenant's index
+        changed since `generation` was read (the value may be stale) or caching is off."""
+        if self._ttl <= 0:
+            return False
+        stored = await self._store(keys=[_generation_key(self._ns, tenant), key],
+                                   args=[generation, json.dumps(value), self._ttl, _listed_prefix(self._ns),
+                                         *sorted(set(listed))])
+        return bool(stored)
 
 
 class NeighbourhoodCache:
@@ -157,16 +177,15 @@ class NeighbourhoodCache:
 
     async def generation(self, tenant: str) -> str:
         """Read before searching; `put` stores only if it is still the same."""
-        return str(await self._redis.get(_generation_key(self._ns, tenant)) or "0")
+        return await _generation(self._redis, self._ns, tenant)
 
     async def put(self, tenant: str, neighbourhood: Neighbourhood, generation: str) -> bool:
         """False when the tenant's index changed since `generation` was read (the entry may be stale)."""
         if self._ttl <= 0:
             return False
-        owner = ticket_key(tenant, neighbourhood.ticket_id)
         stored = await self._store(
-            keys=[_generation_key(self._ns, tenant), _entry_key(self._ns, owner)],
-            args=[generation, _pack(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns), owner,
+            keys=[_generation_key(self._ns, tenant), neighbourhood_key(self._ns, tenant, neighbourhood.ticket_id)],
+            args=[generation, _pack(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns),
                   *sorted(neighbourhood.listed())])
         return bool(stored)
 

@@ -120,8 +120,9 @@ class ApiSettings(_Base):
     agent_scope_seconds: int = Field(300, alias="COPILOT_API_AGENT_SCOPE_SECONDS", ge=1,
                                      description="how long an agent's ticket scope from the helpdesk is trusted")
     result_cache_seconds: int = Field(60, alias="COPILOT_API_CACHE_SECONDS", ge=0,
-                                      description="how long /query results are cached (0: off); any index "
-                                                  "change of the tenant invalidates them at once")
+                                      description="how long /query results are cached (0: off): a change to "
+                                                  "an item they list drops them at once, and this bounds how "
+                                                  "long a newly matching ticket can be missing from them")
     neighbourhood_seconds: int = Field(
         900, alias="COPILOT_API_NEIGHBOURHOOD_SECONDS", ge=0,
         description="how long a ticket's /init searches are cached (0: off); a change to the ticket or to "

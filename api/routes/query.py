@@ -72,14 +72,17 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
     scope = await request.app[AGENT_SCOPES].of_request(request, who)
     asked = {"query": text, "types": list(types), "limit": limit, "ticket_id": ticket_id,
              "scope": scope.cache_identity() if scope else None, "retrieval": who.retrieval.dump()}
-    key, found = await request.app[RESULTS].get(tenant, "query", asked)
+    results = request.app[RESULTS]
+    key = results.key(tenant, "query", asked)
+    found = await results.get(key)
     if found is None:
         async def search_and_store() -> dict[str, Any]:
+            generation = await results.generation(tenant)
             fresh = await _candidates(request, who, text, types, limit, ticket_id, scope)
-            await request.app[RESULTS].put(key, fresh)
+            listed = [hit[1]["pk"] for kind in ("tickets", "articles", "attached") for hit in fresh[kind]]
+            await results.put(tenant, key, fresh, generation, listed)
             return fresh
-        found = await request.app[SEARCHES].run(("query", tenant, json.dumps(asked, sort_keys=True)),
-                                                search_and_store)
+        found = await request.app[SEARCHES].run(("query", key), search_and_store)
     vector = found["vector"]
     tickets, articles, attached = ([Hit.load(h) for h in found[kind]] for kind in ("tickets", "articles", "attached"))
     shown = await rerank(request.app, tenant, vector,
