@@ -3,15 +3,9 @@ random requests (endpoints, content types, limits, agents' scopes) contains anot
 
 import random
 
-from aiohttp.test_utils import TestClient, TestServer
-from redis.asyncio import Redis
-
-from api.app import create_app
 from api.keys import AGENT_SCOPES, EMBEDDER, INDEX
 from copilot.agent_scope import GLOBAL, GROUP, RESTRICTED, AgentScope
-from copilot.settings import Settings
-from copilot.tenants import TenantRegistry
-from copilot.vault import KeyVault
+from tests.integration.harness import serving_api, ticket_row
 
 TENANTS = [f"co{n}.freshdesk.test" for n in range(8)]
 TICKETS = range(1, 13)  # every tenant has tickets 1..12
@@ -21,15 +15,7 @@ WORDS = "sso saml login invoice refund charged export csv timeout ios crash emai
 
 
 async def test_no_response_ever_holds_another_tenants_item(service_env):
-    settings = Settings()
-    redis = Redis.from_url(settings.redis.url, decode_responses=True)
-    registry = TenantRegistry(redis, KeyVault.from_settings(settings.security.fernet_keys, "test",
-                                                            settings.stack.data_dir), settings.kafka.namespace)
-    for tenant in TENANTS:
-        await registry.add(tenant, f"key-{tenant}", "http://127.0.0.1:9")  # no helpdesk: nothing on demand
-    api = TestClient(TestServer(create_app(settings)))
-    await api.start_server()
-    try:
+    async with serving_api({tenant: f"key-{tenant}" for tenant in TENANTS}) as (api, _):
         app = api.server.app
         await _index(app)
         scopes = {agent: AgentScope(agent, kind, (1,)) for agent, kind in ((101, GLOBAL), (102, GROUP),
@@ -66,9 +52,6 @@ async def test_no_response_ever_holds_another_tenants_item(service_env):
                 assert all(scopes[agent].allows(tid % 3, 103 if tid % 4 == 0 else 0) for tid in shown), shown
             checked += len(names)
         assert checked > 1000  # the requests really returned items to check
-    finally:
-        await api.close()
-        await redis.aclose()
 
 
 async def _index(app) -> None:
@@ -81,13 +64,10 @@ async def _index(app) -> None:
             articles.append((tenant, aid, f"[{tenant}] How to fix: {area}"))
     vectors = await app[EMBEDDER].embed([text for *_, text in tickets] + [text for *_, text in articles])
     index = app[INDEX]
-    await index.upsert_tickets([{
-        "pk": f"{tenant}/ticket/{tid}", "tenant": tenant, "ticket_id": tid, "subject": text, "text": text,
-        "status": 4, "priority": 1, "problem": text, "cause": "", "solution": "see the article", "result": "",
-        "summarizer": "local", "tags": [], "content_hash": "h", "source_updated_at": 1, "seen_at": 1,
-        "indexed_at": 1, "group_id": tid % 3, "responder_id": 103 if tid % 4 == 0 else 0,
-        "attachments": [{"name": f"[{tenant}] screenshot-{tid}.png", "content_type": "image/png", "size": 1}],
-        "dense": vector, "subject_dense": vector}  # the subject is the whole text here
+    await index.upsert_tickets([ticket_row(
+        tenant, tid, text, vector, solution="see the article", group_id=tid % 3,
+        responder_id=103 if tid % 4 == 0 else 0,
+        attachments=[{"name": f"[{tenant}] screenshot-{tid}.png", "content_type": "image/png", "size": 1}])
         for (tenant, tid, text), vector in zip(tickets, vectors, strict=False)])
     await index.upsert_articles([{
         "pk": f"{tenant}/article/{aid}", "tenant": tenant, "article_id": aid, "title": text, "text": text,

@@ -3,20 +3,13 @@ every request gets the same answer."""
 
 import asyncio
 
-from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
-from redis.asyncio import Redis
 
-from api.app import create_app
-from api.keys import EMBEDDER, INDEX
-from copilot.settings import Settings
-from copilot.tenants import TenantRegistry
-from copilot.vault import KeyVault
+from api.keys import INDEX
+from tests.integration.harness import AREAS, index_areas, serving_api
 
 TENANT = "burst.freshdesk.test"
 HEADERS = {"X-Freshdesk-Domain": TENANT, "X-Freshdesk-Api-Key": "key-burst"}
-SUBJECTS = ["SSO login fails with a SAML error", "Invoice charged twice", "CSV export times out",
-            "iOS app crashes on launch", "Emails land in spam"]
 BURST = 8
 
 
@@ -25,16 +18,9 @@ def _shared(route: str) -> float:
 
 
 async def test_a_burst_of_identical_misses_searches_once(service_env, monkeypatch):
-    settings = Settings()
-    redis = Redis.from_url(settings.redis.url, decode_responses=True)
-    registry = TenantRegistry(redis, KeyVault.from_settings(settings.security.fernet_keys, "test",
-                                                            settings.stack.data_dir), settings.kafka.namespace)
-    await registry.add(TENANT, "key-burst", "http://127.0.0.1:9")
-    api = TestClient(TestServer(create_app(settings)))
-    await api.start_server()
-    try:
+    async with serving_api({TENANT: "key-burst"}) as (api, _):
         index = api.server.app[INDEX]
-        await _index(api.server.app)
+        await index_areas(api.server.app, TENANT, 10)
         searched: list[str] = []
         real_rankings, real_search = index.ticket_rankings, index.search_tickets
 
@@ -63,29 +49,15 @@ async def test_a_burst_of_identical_misses_searches_once(service_env, monkeypatc
         assert len({_ticket_ids(b["similar_tickets"]) for b in init_bodies}) == 1  # all the same answer
         assert len({_ticket_ids(b["tickets"]) for b in query_bodies}) == 1
         assert 3 not in _ticket_ids(init_bodies[0]["similar_tickets"])
-        assert query_bodies[0]["tickets"][0]["subject"].startswith(SUBJECTS[0])
+        assert query_bodies[0]["tickets"][0]["subject"].startswith(AREAS[0])
         assert {route: _shared(route) - before[route] for route in before} == {"init": BURST - 1,
                                                                                 "query": BURST - 1}
 
         again = await api.post("/query", headers=HEADERS, json={"query": "saml login error", "types": ["tickets"],
                                                                 "limit": 3})
         assert again.status == 200 and searched == ["init", "query"]  # stored once: the next one is a hit
-    finally:
-        await api.close()
-        await redis.aclose()
 
 
 def _ticket_ids(hits: list[dict]) -> tuple[int, ...]:
     return tuple(hit["ticket_id"] for hit in hits)
 
-
-async def _index(app) -> None:
-    texts = [f"{SUBJECTS[tid % len(SUBJECTS)]} (case {tid})" for tid in range(1, 11)]
-    vectors = await app[EMBEDDER].embed(texts)
-    await app[INDEX].upsert_tickets([{
-        "pk": f"{TENANT}/ticket/{tid}", "tenant": TENANT, "ticket_id": tid, "subject": text, "text": text,
-        "status": 4, "priority": 1, "problem": text, "cause": "", "solution": "restarted", "result": "",
-        "summarizer": "local", "tags": [], "content_hash": "h", "source_updated_at": 1, "seen_at": 1,
-        "indexed_at": 1, "group_id": 0, "responder_id": 0, "attachments": [], "dense": vector,
-        "subject_dense": vector}
-        for tid, text, vector in zip(range(1, 11), texts, vectors, strict=True)])
