@@ -135,8 +135,8 @@ class CopilotIndex:
 
     def copy_other_tenants(self, tenant: str, target: CopilotIndex) -> int:
         """Copy every row but `tenant`'s, vectors included, from the serving collections into `target`'s: a
-        rebuild of one tenant into a new version keeps everyone else as they are. Returns the rows copied."""
-        self.check_can_copy(target)
+        rebuild of one tenant into a new version keeps everyone else as they are (`check_can_copy` first, before
+        the rebuild's work). Returns the rows copied."""
         copied = 0
         for source, dest in ((self.tickets_alias, target.tickets_alias), (self.articles_alias, target.articles_alias)):
             rows = self.client.query_iterator(source, batch_size=1000, filter=f"not ({_scope(tenant)})",

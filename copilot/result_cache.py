@@ -48,10 +48,6 @@ def _generation_key(namespace: str, tenant: str) -> str:
     return f"{namespace}:index-generation:{tenant}"
 
 
-async def _generation(redis: Redis, namespace: str, tenant: str) -> str:
-    return str(await redis.get(_generation_key(namespace, tenant)) or "0")
-
-
 def _results_prefix(namespace: str, tenant: str) -> str:
     return f"{namespace}:results:{tenant}:"
 
@@ -119,75 +115,66 @@ async def index_rebuilt(redis: Redis, namespace: str, tenants: Iterable[str]) ->
                 await redis.delete(*batch[start:start + 1000])
 
 
-class ResultCache:
-    """Query results, until anything listed in them changes, or `ttl_seconds` pass."""
+class _ListingCache:
+    """Entries stored only if the tenant's index has not changed since `generation` was read, and dropped by
+    `index_changed` when anything they list changes, or after `ttl_seconds`."""
 
     def __init__(self, redis: Redis, namespace: str, ttl_seconds: int) -> None:
         """`redis` must be created with decode_responses=True."""
         self._redis = redis
         self._ns = namespace
         self._ttl = ttl_seconds
-        self._store = redis.register_script(_STORE_IF_UNCHANGED)
+        self._store_if_unchanged = redis.register_script(_STORE_IF_UNCHANGED)
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    async def generation(self, tenant: str) -> str:
+        """Read before searching; storing succeeds only if it is still the same."""
+        return str(await self._redis.get(_generation_key(self._ns, tenant)) or "0")
+
+    async def _store(self, tenant: str, key: str, value: str, generation: str, listed: Iterable[str]) -> bool:
+        """False when the tenant's index changed since `generation` was read (the value may be stale) or
+        caching is off; `listed` are the primary keys of the items the value lists."""
+        if not self.enabled:
+            return False
+        stored = await self._store_if_unchanged(
+            keys=[_generation_key(self._ns, tenant), key],
+            args=[generation, value, self._ttl, _listed_prefix(self._ns), *sorted(set(listed))])
+        return bool(stored)
+
+
+class ResultCache(_ListingCache):
+    """Query results."""
 
     def key(self, tenant: str, kind: str, request: dict[str, Any]) -> str:
         digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
         return f"{_results_prefix(self._ns, tenant)}{kind}:{digest}"
 
     async def get(self, key: str) -> Any | None:
-        if self._ttl <= 0:
-            return None  # caching is off: no Redis round trip at all
+        if not self.enabled:
+            return None  # no Redis round trip at all
         raw = await self._redis.get(key)
         return json.loads(raw) if raw else None
 
-    async def generation(self, tenant: str) -> str:
-        """Read before searching; `put` stores only if it is still the same."""
-        return await _generation(self._redis, self._ns, tenant)
-
     async def put(self, tenant: str, key: str, value: Any, generation: str, listed: Iterable[str]) -> bool:
-        """Store `value`, which lists the items with primary keys `listed`; False when the tenant's index
-        changed since `generation` was read (the value may be stale) or caching is off."""
-        if self._ttl <= 0:
-            return False
-        stored = await self._store(keys=[_generation_key(self._ns, tenant), key],
-                                   args=[generation, json.dumps(value), self._ttl, _listed_prefix(self._ns),
-                                         *sorted(set(listed))])
-        return bool(stored)
+        return await self._store(tenant, key, json.dumps(value), generation, listed)
 
 
-class NeighbourhoodCache:
-    """Tickets' neighbourhoods, until the ticket or anything listed in it changes, or `ttl_seconds` pass."""
-
-    def __init__(self, redis: Redis, namespace: str, ttl_seconds: int) -> None:
-        """`redis` must be created with decode_responses=True."""
-        self._redis = redis
-        self._ns = namespace
-        self._ttl = ttl_seconds
-        self._store = redis.register_script(_STORE_IF_UNCHANGED)
-
-    @property
-    def enabled(self) -> bool:
-        return self._ttl > 0
+class NeighbourhoodCache(_ListingCache):
+    """Tickets' neighbourhoods, also dropped when their own ticket changes."""
 
     async def get(self, tenant: str, ticket_id: int) -> Neighbourhood | None:
-        if self._ttl <= 0:
+        if not self.enabled:
             return None
         raw = str(await self._redis.get(neighbourhood_key(self._ns, tenant, ticket_id)) or "")
         data = unpack(raw) if raw and not raw.startswith("{") else {}  # "{": older code's plain JSON
         return Neighbourhood.load(data) if data.get("format") == FORMAT else None  # older code's: searched again
 
-    async def generation(self, tenant: str) -> str:
-        """Read before searching; `put` stores only if it is still the same."""
-        return await _generation(self._redis, self._ns, tenant)
-
     async def put(self, tenant: str, neighbourhood: Neighbourhood, generation: str) -> bool:
-        """False when the tenant's index changed since `generation` was read (the entry may be stale)."""
-        if self._ttl <= 0:
-            return False
-        stored = await self._store(
-            keys=[_generation_key(self._ns, tenant), neighbourhood_key(self._ns, tenant, neighbourhood.ticket_id)],
-            args=[generation, _pack(neighbourhood.dump()), self._ttl, _listed_prefix(self._ns),
-                  *sorted(neighbourhood.listed())])
-        return bool(stored)
+        return await self._store(tenant, neighbourhood_key(self._ns, tenant, neighbourhood.ticket_id),
+                                 _pack(neighbourhood.dump()), generation, neighbourhood.listed())
 
     async def search_and_store(self, index: CopilotIndex, tenant: str, ticket_id: int, limit: int,
                                query_chars: int) -> tuple[Neighbourhood | None, bool]:

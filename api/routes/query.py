@@ -78,8 +78,7 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
     if found is None:
         async def search_and_store() -> dict[str, Any]:
             generation = await results.generation(tenant)
-            fresh = await _candidates(request, who, text, types, limit, ticket_id, scope)
-            listed = [hit[1]["pk"] for kind in ("tickets", "articles", "attached") for hit in fresh[kind]]
+            fresh, listed = await _candidates(request, who, text, types, limit, ticket_id, scope)
             await results.put(tenant, key, fresh, generation, listed)
             return fresh
         found = await request.app[SEARCHES].run(("query", key), search_and_store)
@@ -101,8 +100,9 @@ async def _retrieve(request: web.Request, text: str, types: tuple[str, ...], lim
 
 
 async def _candidates(request: web.Request, who: Tenant, text: str, types: tuple[str, ...], limit: int,
-                      ticket_id: int | None, scope: AgentScope | None) -> dict[str, Any]:
-    """The question's vector and the Milvus candidates per content type: what the result cache keeps."""
+                      ticket_id: int | None, scope: AgentScope | None) -> tuple[dict[str, Any], list[str]]:
+    """(the question's vector and the Milvus candidates per content type: what the result cache keeps, the
+    primary keys of every candidate: a change to any of them makes that stale)."""
     [embedded] = await request.app[EMBEDDER].embed([text])
     vector = [float(x) for x in embedded]
     index, tenant, fusion = request.app[INDEX], who.tenant_id, who.retrieval
@@ -115,8 +115,9 @@ async def _candidates(request: web.Request, who: Tenant, text: str, types: tuple
     if "attachments" in types:
         attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
                                               with_attachments=True, visible_to=scope, fusion=fusion)
-    return {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
-            "attached": [h.dump() for h in attached]}
+    found = {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
+             "attached": [h.dump() for h in attached]}
+    return found, [h.fields["pk"] for h in (*tickets, *articles, *attached)]
 
 
 class _Pieces:
