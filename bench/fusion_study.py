@@ -47,12 +47,17 @@ async def rankings(rows: list[dict], queries: list[Query]) -> dict[str, dict[str
         index.seal()
         for q in queries:
             row = by_id[q.ticket_id]
+            first, *others = QUERY_CHARS  # the vectors' and the subject's rankings do not depend on the length
             subject = subject_query(row["subject"], row["subject_dense"])
-            for chars in QUERY_CHARS:
-                for ranking in await index.ticket_rankings(tenant, row["dense"], keywords(row["text"][:chars]),
-                                                           DEPTH, exclude_ticket=q.ticket_id, subject=subject):
-                    name = f"bm25 {chars}" if ranking.signal == "sparse" else ranking.signal
-                    found.setdefault(name, {})[q.query_id] = [h.fields["ticket_id"] for h in ranking.hits]
+            for ranking in await index.ticket_rankings(tenant, row["dense"], keywords(row["text"][:first]), DEPTH,
+                                                       exclude_ticket=q.ticket_id, subject=subject):
+                name = f"bm25 {first}" if ranking.signal == "sparse" else ranking.signal
+                found.setdefault(name, {})[q.query_id] = [h.fields["ticket_id"] for h in ranking.hits]
+            for chars in others:
+                terms = keywords(row["text"][:chars])
+                hits = await index.search_tickets(tenant, row["dense"], terms, DEPTH, exclude_ticket=q.ticket_id,
+                                                  mode="bm25") if terms else []
+                found.setdefault(f"bm25 {chars}", {})[q.query_id] = [h.fields["ticket_id"] for h in hits]
     return found
 
 
