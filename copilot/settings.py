@@ -40,6 +40,9 @@ class StackSettings(_Base):
     kafka_heap: str = Field("512m", alias="COPILOT_KAFKA_HEAP")
     redis_port: int = Field(6379, alias="COPILOT_REDIS_PORT")
     milvus_port: int = Field(19530, alias="COPILOT_MILVUS_PORT")
+    milvus_lite_scoring: Literal["array", "upstream"] = Field(
+        "array", alias="COPILOT_MILVUS_LITE_SCORING",
+        description="array: score with copilot.stack.lite_kernels; upstream: with Milvus Lite's own code")
 
 
 class KafkaSettings(_Base):

@@ -30,6 +30,7 @@ class MilvusLiteServer:
         self.process.start([
             sys.executable, "-m", "copilot.stack.milvus_server", "--data-dir", str(self.home / "db"),
             "--host", "127.0.0.1", "--port", str(self.settings.milvus_port),
+            "--scoring", self.settings.milvus_lite_scoring,
         ], env={"PYTHONPATH": project_root})
         require_ready(self.process, self.healthy, timeout)
 

@@ -1,8 +1,9 @@
-"""Milvus Lite's gRPC servicer behind a server that tolerates clients' keepalive pings.
+"""Milvus Lite's gRPC servicer behind a server that tolerates clients' keepalive pings, with array scoring.
 
 `milvus-lite server` builds its gRPC server with default HTTP/2 ping policy, while pymilvus pings every
 10 s even when idle: the server answers GOAWAY "too_many_pings" and an idle API or worker loses its
-connection. This entry point serves the same servicer with a ping policy that accepts those pings.
+connection. This entry point serves the same servicer with a ping policy that accepts those pings, and
+scores searches with `copilot.stack.lite_kernels`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from milvus_lite.adapter.grpc.servicer import MilvusServicer
 from milvus_lite.db import MilvusLite
 from pymilvus.grpc_gen import milvus_pb2_grpc
 
+from copilot.stack import lite_kernels
+
 MAX_MESSAGE = 256 * 1024 * 1024
 OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE),
@@ -27,7 +30,8 @@ OPTIONS = [
 ]
 
 
-def serve(data_dir: str, host: str, port: int, workers: int) -> None:
+def serve(data_dir: str, host: str, port: int, workers: int, scoring: str) -> None:
+    kernels = scoring == "array" and lite_kernels.install()
     db = MilvusLite(data_dir)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=OPTIONS)
     milvus_pb2_grpc.add_MilvusServiceServicer_to_server(MilvusServicer(db), server)
@@ -36,7 +40,8 @@ def serve(data_dir: str, host: str, port: int, workers: int) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"Milvus Lite serving {data_dir} on {host}:{port}", flush=True)
+    print(f"Milvus Lite serving {data_dir} on {host}:{port} (array scoring: {'on' if kernels else 'off'})",
+          flush=True)
     stop.wait()
     server.stop(grace=5).wait()
     db.close()
@@ -48,8 +53,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=19530)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--scoring", choices=["array", "upstream"], default="array",
+                        help="score searches with copilot.stack.lite_kernels, or with Milvus Lite's own code")
     args = parser.parse_args()
-    serve(args.data_dir, args.host, args.port, args.workers)
+    serve(args.data_dir, args.host, args.port, args.workers, args.scoring)
 
 
 if __name__ == "__main__":
