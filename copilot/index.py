@@ -159,6 +159,8 @@ class CopilotIndex:
         every field this code writes (a rebuild, which writes its own collections, passes False)."""
         self._ensure_one(self.tickets_alias, self._ticket_schema)
         self._ensure_one(self.articles_alias, self._article_schema)
+        for alias in (self.tickets_alias, self.articles_alias):
+            self.client.load_collection(alias)  # a restarted Milvus Lite serves its collections released
         if serving:
             for alias, build in ((self.tickets_alias, self._ticket_schema),
                                  (self.articles_alias, self._article_schema)):
