@@ -4,7 +4,11 @@ from prometheus_client import Counter, Histogram
 
 FRESHNESS = Histogram(
     "copilot_freshness_seconds", "From the poller seeing a change to the document being searchable",
-    ["stage"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300),
+    ["stage"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300),
+)
+KAFKA_TRANSIT = Histogram(
+    "copilot_kafka_transit_seconds", "From a record's Kafka timestamp (its producer sending it) to an agent reading it",
+    ["stage"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300),
 )
 DOCUMENTS = Counter("copilot_documents_total", "Documents through a stage", ["stage", "outcome"])
 DEAD_LETTERS = Counter("copilot_dead_letters_total", "Messages sent to the dead-letter topic", ["stage"])

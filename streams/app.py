@@ -7,6 +7,7 @@ import faust
 from copilot.settings import Settings
 from copilot.topics import TopicNames
 from streams.agents import articles, feedback, index, merge, summarize
+from streams.freshness import KafkaTransit, consuming_stages
 from streams.resources import WorkerResources
 from streams.tables import declare_tables
 from streams.topics import declare_topics
@@ -32,7 +33,9 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=min(3.0, settings.worker.session_timeout_seconds / 3),
         producer_partitioner=None,
     )
-    topics = declare_topics(app, TopicNames(k.namespace))
+    names = TopicNames(k.namespace)
+    app.sensors.add(KafkaTransit(consuming_stages(names)))
+    topics = declare_topics(app, names)
     tables = declare_tables(app, k.partitions)
     resources = WorkerResources(settings)
     merge.register(app, topics, tables, resources)

@@ -10,9 +10,10 @@ import faust
 from copilot.documents import embedding_text
 from copilot.domain import SummarizedDocument, utcnow
 from copilot.index import CopilotIndex
-from copilot.metrics import DOCUMENTS, FRESHNESS
+from copilot.metrics import DOCUMENTS
 from copilot.result_cache import index_changed
 from streams.agents.batching import register_batch_agent
+from streams.freshness import record_freshness
 from streams.resources import WorkerResources
 from streams.rows import row_identity, ticket_row
 from streams.topics import StreamTopics
@@ -51,7 +52,7 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     for item in gone:
         await resources.progress.forget("indexed", item.document.tenant, [item.document.ticket_id])
     for item in live:
-        FRESHNESS.labels("index").observe((now - item.document.seen_at).total_seconds())
+        record_freshness("index", item.document.seen_at)
     DOCUMENTS.labels("index", "upserted").inc(len(live))
     DOCUMENTS.labels("index", "unchanged").inc(len(unchanged))
     DOCUMENTS.labels("index", "deleted").inc(len(gone))

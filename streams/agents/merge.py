@@ -11,6 +11,7 @@ from copilot.domain import ConversationEvent, TicketEvent
 from copilot.metrics import DOCUMENTS
 from copilot.wire import deserialize, serialize
 from streams.deadletter import or_dead_letter
+from streams.freshness import record_freshness
 from streams.merging import (
     JoinState,
     apply_conversation,
@@ -32,6 +33,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             await topics.documents.send(key=event.key, value=serialize(doc))  # flushed before the commit
             await resources.progress.reached("merged", {(doc.tenant, doc.ticket_id): doc.content_hash})
             DOCUMENTS.labels("merge", "emitted").inc()
+            record_freshness("merge", doc.seen_at)
             state = replace(state, emitted_state_hash=doc.state_hash)
         tables.join_state[event.key] = encode_state(state)
 

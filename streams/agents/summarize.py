@@ -9,6 +9,7 @@ from copilot.domain import MergedDocument, SummarizedDocument, Summary, utcnow
 from copilot.metrics import LLM_CALLS
 from copilot.wire import deserialize, serialize
 from streams.deadletter import or_dead_letter
+from streams.freshness import record_freshness
 from streams.resources import WorkerResources
 from streams.tables import StreamTables
 from streams.topics import StreamTopics
@@ -20,6 +21,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
         summary = None if doc.deleted else await _summary(doc, event.key, tables, resources)
         out = SummarizedDocument(document=doc, summary=summary, summarized_at=utcnow())
         await topics.summaries.send(key=event.key, value=serialize(out))  # flushed before the commit
+        record_freshness("summarize", doc.seen_at)
 
     @app.agent(topics.documents, name="summarize")
     async def summarize(stream: StreamT) -> None:

@@ -73,6 +73,28 @@ def test_a_new_reply_changes_the_merged_document_and_its_summary(pipeline: Pipel
     assert after["indexed"]["source_updated_at"] > before["indexed"]["source_updated_at"]
 
 
+def test_a_change_is_timed_at_every_stage_and_in_kafka(pipeline: Pipeline):
+    stages = ("merge", "summarize", "index")
+
+    def counts() -> dict[str, tuple[float, float]]:
+        return {stage: (pipeline.metric("copilot_freshness_seconds_count", f'stage="{stage}"'),
+                        pipeline.metric("copilot_kafka_transit_seconds_count", f'stage="{stage}"'))
+                for stage in stages}
+
+    ticket = _first(pipeline.acme.tickets, "billing")
+    before = counts()
+    status, _ = pipeline.acme.simulator_call("POST", f"/tickets/{ticket['id']}/reply", {"body": "Refund issued."})
+    assert status == 201
+    wait_for(lambda: all(c[0] > before[s][0] for s, c in counts().items()) or None, DEADLINE,
+             what="the reply to pass every stage")
+    after = counts()
+    assert all(after[s][1] > before[s][1] for s in stages), (before, after)  # each hop read from Kafka, timed
+    for stage in stages:
+        transit = pipeline.metric("copilot_kafka_transit_seconds_sum", f'stage="{stage}"') / after[stage][1]
+        freshness = pipeline.metric("copilot_freshness_seconds_sum", f'stage="{stage}"') / after[stage][0]
+        assert 0 <= transit < DEADLINE and 0 < freshness < DEADLINE, (stage, transit, freshness)
+
+
 def test_requests_without_valid_credentials_get_401_and_tenants_never_mix(pipeline: Pipeline):
     acme, bravo, api = pipeline.acme, pipeline.bravo, pipeline.api
     for headers in ({**acme.headers, "X-Freshdesk-Api-Key": bravo.api_key},
