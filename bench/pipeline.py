@@ -6,7 +6,9 @@
    the same model in one process (the ceiling the pipeline chases).
 2. Freshness: then K single replies, one at a time; for each, the time from the poller seeing the change
    (`seen_at`) to the row being written (`indexed_at`), both stored on the Milvus row. The poll interval is
-   not included: it is the time before `seen_at`.
+   not included: it is the time before `seen_at`. Over the same replies, the worker's own histograms
+   (read from its /metrics before and after) give each stage's freshness and Kafka's share: the time each
+   record spent between its producer and the agent reading it, for each of the three hops.
 
     python -m bench.pipeline --tickets 2000 --changes 40
 """
@@ -21,6 +23,8 @@ import statistics
 import time
 import urllib.request
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.documents import documents
 from connectors.freshdesk.simulator.demo import generate_tickets
@@ -45,6 +49,27 @@ def cpu_seconds() -> dict[str, float]:
             if marker in command:
                 used[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return used
+
+
+STAGES = ("merge", "summarize", "index")
+
+
+def histograms(metrics_url: str, name: str) -> dict[str, dict[str, float]]:
+    """Per stage, a histogram's `count`, `sum` and cumulative bucket counts (keyed by `le`) read now."""
+    text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()  # noqa: S310 - 127.0.0.1
+    out: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith(name) and sample.labels.get("stage") in STAGES:
+                stage = out.setdefault(sample.labels["stage"], {})
+                suffix = sample.name[len(name) + 1:]
+                stage[sample.labels["le"] if suffix == "bucket" else suffix] = sample.value
+    return out
+
+
+def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], stage: str
+            ) -> dict[str, float]:
+    return {k: v - before.get(stage, {}).get(k, 0.0) for k, v in after.get(stage, {}).items()}
 
 
 def raw_embedding_rate(tickets: list[dict]) -> float:
@@ -79,7 +104,9 @@ def main() -> None:
         r.start("simulator", "simulator", "--port", str(port), "--domain", domain, "--tickets", str(data),
                 "--rate-limit", "100000", extra={"COPILOT_SIMULATOR_API_KEY": key})
         r.run("tenant", "add", "--domain", domain, "--api-key", key, "--base-url", f"http://127.0.0.1:{port}")
-        r.start("worker", "worker")
+        metrics_port = free_port()
+        r.start("worker", "worker", extra={"COPILOT_METRICS_PORT": str(metrics_port)})
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         redis = Redis.from_url(r.env["COPILOT_REDIS_URL"], decode_responses=True)
         indexed_key = f"sandbox:progress:{domain}:indexed"
         time.sleep(20)  # let the worker join its group and load the model before the clock starts
@@ -96,6 +123,8 @@ def main() -> None:
 
         auth = base64.b64encode(f"{key}:X".encode()).decode()
         lags = []
+        read = {name: histograms(metrics_url, name)
+                for name in ("copilot_freshness_seconds", "copilot_kafka_transit_seconds")}
         for n in range(args.changes):
             tid = tickets[n * 7 % len(tickets)]["id"]
             before = redis.hget(indexed_key, str(tid))
@@ -108,6 +137,8 @@ def main() -> None:
             [row] = milvus.query("sandbox_tickets", filter=f'tenant == "{domain}" and ticket_id == {tid}',
                                  output_fields=["seen_at", "indexed_at"])
             lags.append((row["indexed_at"] - row["seen_at"]) / 1000)
+        stages = {name: {stage: between(before, histograms(metrics_url, name), stage) for stage in STAGES}
+                  for name, before in read.items()}
 
     raw_rate = raw_embedding_rate(tickets)
     print(f"machine: {machine()}")
@@ -117,6 +148,14 @@ def main() -> None:
         f"{role} {seconds:.1f} ({seconds / len(rows) * 1000:.1f} ms per ticket)" for role, seconds in cpu.items()))
     print(f"freshness over {len(lags)} single changes (seen by the poller -> searchable): "
           f"p50 {statistics.median(lags):.3f} s, p95 {percentile(lags, 95):.3f} s, max {max(lags):.3f} s")
+    freshness, transit = stages["copilot_freshness_seconds"], stages["copilot_kafka_transit_seconds"]
+    print("mean freshness as each stage hands a change on: " + ", ".join(
+        f"{stage} {freshness[stage]['sum'] / freshness[stage]['count'] * 1000:.1f} ms" for stage in STAGES))
+    print("Kafka's share, producer to agent, per hop: " + ", ".join(
+        f"{stage} mean {transit[stage]['sum'] / transit[stage]['count'] * 1000:.1f} ms "
+        f"({transit[stage]['0.05'] / transit[stage]['count']:.0%} of {transit[stage]['count']:.0f} under 50 ms)"
+        for stage in STAGES) + "; the three hops together: mean "
+        f"{sum(transit[s]['sum'] / transit[s]['count'] for s in STAGES) * 1000:.1f} ms per change")
 
 
 if __name__ == "__main__":
