@@ -2,8 +2,9 @@
 
 A stage records, as it hands a change on, the time since the poller saw it. The `KafkaTransit` sensor records,
 as the worker's consumer receives each record, the time since its producer sent it (the record's Kafka
-timestamp): producer batching, the broker and the fetch, before any agent buffers it. Any backlog counts
-too, so during a replay or a catch-up it measures the wait in the topic.
+timestamp): producer batching, the broker and the fetch, before any agent buffers it. The fetch runs on the
+worker's event loop, so a loop busy with other agents delays it too; and any backlog counts, so during a
+replay or a catch-up this measures the wait in the topic.
 """
 
 from __future__ import annotations
