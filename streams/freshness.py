@@ -1,10 +1,11 @@
 """Freshness per stage, and Kafka's share of it.
 
 A stage records, as it hands a change on, the time since the poller saw it. The `KafkaTransit` sensor records,
-as the worker's consumer receives each record, the time since its producer sent it (the record's Kafka
-timestamp): producer batching, the broker and the fetch, before any agent buffers it. The fetch runs on the
-worker's event loop, so a loop busy with other agents delays it too; and any backlog counts, so during a
-replay or a catch-up this measures the wait in the topic.
+for each record an agent takes, the time since its producer sent it (the record's Kafka timestamp): producer
+batching, the broker, the fetch, and the wait in the agent's buffer behind earlier records (Faust calls the
+sensor when the agent's stream takes the record, not when the consumer fetches it). A batching agent takes
+each record as it arrives, so its batch window is not counted. Any backlog counts too, so during a replay or
+a catch-up this measures the wait in the topic.
 """
 
 from __future__ import annotations
