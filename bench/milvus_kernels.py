@@ -18,13 +18,12 @@ from typing import TypeVar
 
 from bench.milvus_seal import INIT_KEYWORDS, QUERY_TEXTS, TENANT, cli, rows_for
 from copilot.feedback import candidates
-from copilot.index import CopilotIndex, Hit
+from copilot.index import CopilotIndex, Hit, hybrid_depth
 from copilot.sandbox import free_port, machine
-from copilot.settings import StackSettings
-from copilot.stack.milvus import MilvusLiteServer
+from copilot.stack.milvus import serving
 
 QUERIES = 20
-DEPTH = 60  # what /query searches for its default limit of 5: hybrid_depth(candidates(5))
+DEPTH = hybrid_depth(candidates(5))  # how deep /query searches for its default limit of 5: 60
 T = TypeVar("T")
 Search = Callable[[CopilotIndex, dict], Awaitable[list[Hit]]]
 
@@ -57,21 +56,17 @@ async def measure(index: CopilotIndex, rows: list[dict]) -> tuple[dict[str, floa
 async def served(work: Path, scoring: str, rows: list[dict] | None, use: Callable[[CopilotIndex], Awaitable[T]]
                  ) -> T:
     """`use(index)` on the project's Milvus server over `work`, after writing and flushing `rows` if given."""
-    settings = StackSettings(COPILOT_DATA_DIR=work, COPILOT_MILVUS_PORT=free_port(),
-                             COPILOT_MILVUS_LITE_SCORING=scoring)
-    server = MilvusLiteServer(settings)
-    server.up()
-    index = CopilotIndex(server.address, "bench", "v1", 384)
-    try:
-        index.ensure()
-        if rows:
-            for start in range(0, len(rows), 1000):
-                await index.upsert_tickets(rows[start:start + 1000])
-            index.seal()
-        return await use(index)
-    finally:
-        index.close()
-        server.down()
+    with serving(work, free_port(), scoring) as server:
+        index = CopilotIndex(server.address, "bench", "v1", 384)
+        try:
+            index.ensure()
+            if rows:
+                for start in range(0, len(rows), 1000):
+                    await index.upsert_tickets(rows[start:start + 1000])
+                index.seal()
+            return await use(index)
+        finally:
+            index.close()
 
 
 async def run(count: int) -> None:

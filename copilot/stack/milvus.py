@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from copilot.errors import StackError
@@ -49,3 +51,16 @@ class MilvusLiteServer:
 
     def down(self) -> bool:
         return self.process.stop()
+
+
+@contextmanager
+def serving(data_dir: Path, port: int, scoring: str = "array") -> Iterator[MilvusLiteServer]:
+    """This project's Milvus Lite server over `data_dir` alone, stopped on leaving: for benchmarks and tests
+    that compare scorings or restarts on one data directory."""
+    server = MilvusLiteServer(StackSettings(COPILOT_DATA_DIR=data_dir, COPILOT_MILVUS_PORT=port,
+                                            COPILOT_MILVUS_LITE_SCORING=scoring))
+    server.up()
+    try:
+        yield server
+    finally:
+        server.down()

@@ -10,8 +10,7 @@ import numpy as np
 
 from connectors.freshdesk.simulator.demo import generate_tickets
 from copilot.index import CopilotIndex, SubjectQuery
-from copilot.settings import StackSettings
-from copilot.stack.milvus import MilvusLiteServer
+from copilot.stack.milvus import serving
 from tests.helpers import free_port
 from tests.integration.harness import ticket_row
 
@@ -45,20 +44,17 @@ async def searches(index: CopilotIndex, written: list[dict]) -> list[list[tuple[
 
 
 async def served(work: Path, scoring: str, written: list[dict]) -> list[list[tuple[str, float]]]:
-    server = MilvusLiteServer(StackSettings(COPILOT_DATA_DIR=work, COPILOT_MILVUS_PORT=free_port(),
-                                            COPILOT_MILVUS_LITE_SCORING=scoring))
-    server.up()
-    assert f"array scoring: {'on' if scoring == 'array' else 'off'}" in server.process.tail()
-    index = CopilotIndex(server.address, "scoring", "v1", 16)
-    try:
-        index.ensure()
-        await index.upsert_tickets(written[:FLUSHED])
-        index.seal()
-        await index.upsert_tickets(written[FLUSHED:])  # searched from Milvus Lite's memtable
-        return await searches(index, written)
-    finally:
-        index.close()
-        server.down()
+    with serving(work, free_port(), scoring) as server:
+        assert f"array scoring: {'on' if scoring == 'array' else 'off'}" in server.process.tail()
+        index = CopilotIndex(server.address, "scoring", "v1", 16)
+        try:
+            index.ensure()
+            await index.upsert_tickets(written[:FLUSHED])
+            index.seal()
+            await index.upsert_tickets(written[FLUSHED:])  # searched from Milvus Lite's memtable
+            return await searches(index, written)
+        finally:
+            index.close()
 
 
 def test_array_scoring_answers_as_milvus_lite_does(tmp_path: Path) -> None:
