@@ -8,10 +8,9 @@ fresh (the feedback rerank and the query_id, done per request):
 
 Both are dropped when any ticket or article listed in them changes (a reverse index: `listed-in` sets, which
 hold the keys of the entries listing an item). A ticket that changes so that it now belongs in an entry,
-without having been listed there, shows up when that entry expires: the TTL bounds that staleness. (Until
-session 6 any write to a tenant made all its /query entries unreachable, so a tenant with steady writes had
-no /query cache.) An entry computed while the tenant's index changed underneath is not stored: the worker
-increments the tenant's generation before dropping entries, and storing compares it, in one Redis script.
+without having been listed there, shows up when that entry expires: the TTL bounds that staleness. An entry
+computed while the tenant's index changed underneath is not stored: the worker increments the tenant's
+generation before dropping entries, and storing compares it, in one Redis script.
 """
 
 from __future__ import annotations
