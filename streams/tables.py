@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import faust
-from faust.types import TableT
+from faust.types import EventT, TableT
 
 
 @dataclass(frozen=True)
@@ -23,3 +24,14 @@ def declare_tables(app: faust.App, partitions: int) -> StreamTables:
         summaries=app.Table("summary-cache", default=None, partitions=partitions, key_type=bytes),
         feedback=app.Table("feedback", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
     )
+
+
+async def put(table: TableT, event: EventT, key: Any, value: Any) -> None:
+    """`table[key] = value`, with the changelog record in the Kafka client before this returns.
+
+    Faust's own assignment queues the record in a buffer that its commit does not reliably wait for
+    (`ProducerBuffer.flush` gives up when a record takes over 0.1 s to leave), so a crash could keep the
+    event's committed offset and lose the state it produced. Sent like this, the record is in the client's
+    accumulator, which Faust flushes before it commits offsets, as for every `topic.send`."""
+    table.data[key] = value
+    await table.changelog_topic.send(key=key, value=value, partition=event.message.partition)  # its serializers

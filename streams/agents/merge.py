@@ -21,7 +21,7 @@ from streams.merging import (
     merged_document,
 )
 from streams.resources import WorkerResources
-from streams.tables import StreamTables
+from streams.tables import StreamTables, put
 from streams.topics import StreamTopics
 
 
@@ -35,7 +35,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             DOCUMENTS.labels("merge", "emitted").inc()
             record_freshness("merge", doc.seen_at)
             state = replace(state, emitted_state_hash=doc.state_hash)
-        tables.join_state[event.key] = encode_state(state)
+        await put(tables.join_state, event, event.key, encode_state(state))
 
     @app.agent(topics.sources, name="merge")
     async def merge(stream: StreamT) -> None:

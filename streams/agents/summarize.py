@@ -11,14 +11,14 @@ from copilot.wire import deserialize, serialize
 from streams.deadletter import or_dead_letter
 from streams.freshness import record_freshness
 from streams.resources import WorkerResources
-from streams.tables import StreamTables
+from streams.tables import StreamTables, put
 from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
     async def handle(event: EventT) -> None:
         doc = deserialize(MergedDocument, event.value)
-        summary = None if doc.deleted else await _summary(doc, event.key, tables, resources)
+        summary = None if doc.deleted else await _summary(doc, event, tables, resources)
         out = SummarizedDocument(document=doc, summary=summary, summarized_at=utcnow())
         await topics.summaries.send(key=event.key, value=serialize(out))  # flushed before the commit
         record_freshness("summarize", doc.seen_at)
@@ -29,12 +29,12 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             await or_dead_letter(topics.dead_letters, "summarize", event, handle)
 
 
-async def _summary(doc: MergedDocument, key: object, tables: StreamTables, resources: WorkerResources) -> Summary:
-    cached = tables.summaries.get(key)
+async def _summary(doc: MergedDocument, event: EventT, tables: StreamTables, resources: WorkerResources) -> Summary:
+    cached = tables.summaries.get(event.key)
     summarizer = resources.summarizer.name
     if cached and cached["content_hash"] == doc.content_hash and cached["summary"]["summarizer"] == summarizer:
         return Summary(**cached["summary"])  # same content, same model: no new call (a fallback retries)
     summary = await resources.summarizer.summarize(doc)
     LLM_CALLS.labels(summary.summarizer).inc()
-    tables.summaries[key] = {"content_hash": doc.content_hash, "summary": summary.__dict__}
+    await put(tables.summaries, event, event.key, {"content_hash": doc.content_hash, "summary": summary.__dict__})
     return summary
