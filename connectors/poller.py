@@ -1,4 +1,5 @@
-"""Change data capture for one tenant: list changed tickets, fetch their conversations, publish, then commit.
+"""Change data capture for one tenant: list changed tickets, fetch their conversations, publish what changed
+(connectors.changes), then commit.
 
 The cursor moves only after Kafka acknowledged every event of a page, so a crash anywhere resumes without a
 gap; what is re-published after a crash is absorbed downstream by content hashes.
@@ -14,8 +15,9 @@ import logging
 from dataclasses import dataclass
 
 from connectors.base import PlatformAdapter
+from connectors.changes import Published, change_of
 from connectors.publisher import KafkaPublisher, OutgoingMessage
-from connectors.sync_state import SyncState
+from connectors.sync_state import SyncState, settled
 from copilot.domain import ArticleEvent, ConversationEvent, TicketEvent, article_key, to_record, utcnow
 from copilot.topics import TopicNames
 from copilot.wire import serialize
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PollResult:
+    """What a poll published: tickets (changed or new), conversations and articles."""
+
     tickets: int = 0
     conversations: int = 0
     articles: int = 0
@@ -50,33 +54,36 @@ class TenantPoller:
         return result
 
     async def _sync_page(self, page: list[TicketEvent], feed: str | None, result: PollResult) -> None:
-        """Publish the page and move the cursor. If some conversation fetches failed (after their retries),
-        the tickets before the first failure are still published and committed, then the error is raised:
-        under a storm of errors each poll makes progress instead of failing the whole page again."""
-        fresh = await self.state.unpublished(page)
+        """Publish what changed in the page and move the cursor. If some conversation fetches failed (after
+        their retries), the tickets before the first failure are still published and committed, then the error
+        is raised: under a storm of errors each poll makes progress instead of failing the whole page again."""
+        previous = await self.state.published(page)
+        fresh = [t for t in page if not settled(t, previous.get(t.ticket_id))]
         fetched = await asyncio.gather(*(self._with_conversations(t) for t in fresh), return_exceptions=True)
         outcomes = {t.ticket_id: outcome for t, outcome in zip(fresh, fetched, strict=True)}
         last_done: TicketEvent | None = None  # the end of the page's prefix that is safe to commit
-        published: list[TicketEvent] = []
+        checked: dict[int, Published] = {}
         messages: list[OutgoingMessage] = []
         failure: BaseException | None = None
         for ticket in page:
-            outcome = outcomes.get(ticket.ticket_id)  # None: published before, nothing to do
+            outcome = outcomes.get(ticket.ticket_id)  # None: settled before, nothing to do
             if isinstance(outcome, BaseException):
                 failure = outcome
                 break
             if outcome is not None:
-                complete, conversations = outcome
-                messages += [OutgoingMessage(self.topics.conversations, c.key, serialize(c)) for c in conversations]
-                messages.append(OutgoingMessage(self.topics.tickets, complete.key, serialize(complete)))
-                published.append(complete)
-                result.conversations += len(conversations)
+                change = change_of(*outcome, previous.get(ticket.ticket_id))
+                if change.ticket is not None:
+                    messages += [OutgoingMessage(self.topics.conversations, c.key, serialize(c))
+                                 for c in change.conversations]
+                    messages.append(OutgoingMessage(self.topics.tickets, change.ticket.key, serialize(change.ticket)))
+                    result.tickets += 1
+                    result.conversations += len(change.conversations)
+                checked[ticket.ticket_id] = change.remembered
             last_done = ticket
         if messages:
             await self.publisher.publish(messages)
         if last_done is not None:
-            await self.state.commit(published, cursor=last_done.updated_at, feed=feed)
-            result.tickets += len(published)
+            await self.state.commit(checked, cursor=last_done.updated_at, feed=feed)
         if failure is not None:
             raise failure
 

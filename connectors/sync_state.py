@@ -2,7 +2,8 @@
 
 A ticket listed again at the inclusive `updated_since` boundary is skipped only when we already published
 that `updated_at` and saw it after its whole second had passed (plus a margin for clock skew): a later change
-within the same second is then impossible, so nothing is lost and nothing is re-fetched needlessly.
+within the same second is then impossible, so nothing is lost and nothing is re-fetched needlessly. What was
+published of each ticket (connectors.changes.Published) also says which of a re-fetch is new.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
+from connectors.changes import Published, epoch_ms
 from copilot.domain import TicketEvent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SETTLE = timedelta(seconds=2)
-
-
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
 
 
 def _from_ms(value: int) -> datetime:
@@ -43,27 +41,29 @@ class SyncState:
             raw = await self._redis.hget(self._cursor, "updated_since_ms")
         return _from_ms(int(raw)) if raw else EPOCH
 
-    async def unpublished(self, tickets: list[TicketEvent]) -> list[TicketEvent]:
+    async def published(self, tickets: list[TicketEvent]) -> dict[int, Published]:
+        """What was last published of each of these tickets that was published before."""
         if not tickets:
-            return []
+            return {}
         stored = await self._redis.hmget(self._published, [str(t.ticket_id) for t in tickets])
-        return [t for t, raw in zip(tickets, stored, strict=True) if not _settled(t, _str(raw))]
+        return {t.ticket_id: Published.load(raw) for t, raw in zip(tickets, map(_str, stored), strict=True) if raw}
 
-    async def commit(self, published: Iterable[TicketEvent], cursor: datetime, feed: str | None = None) -> None:
-        """Record what the broker acknowledged and move the feed's cursor, atomically."""
+    async def commit(self, checked: dict[int, Published], cursor: datetime, feed: str | None = None) -> None:
+        """Record what the broker acknowledged (and when each ticket was last checked) and move the feed's
+        cursor, atomically."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            for t in published:
-                pipe.hset(self._published, str(t.ticket_id), f"{_ms(t.updated_at)}:{_ms(t.seen_at)}")
+            for ticket_id, published in checked.items():
+                pipe.hset(self._published, str(ticket_id), published.dump())
             if feed:
-                pipe.hset(self._feeds, feed, _ms(cursor))
+                pipe.hset(self._feeds, feed, epoch_ms(cursor))
             else:
-                pipe.hset(self._cursor, "updated_since_ms", _ms(cursor))
-                pipe.hsetnx(self._cursor, "first_cursor_ms", _ms(cursor))  # where the backfill started
+                pipe.hset(self._cursor, "updated_since_ms", epoch_ms(cursor))
+                pipe.hsetnx(self._cursor, "first_cursor_ms", epoch_ms(cursor))  # where the backfill started
             await pipe.execute()
 
     async def record_poll(self, error: str | None) -> None:
         """A poll ended; a successful one means everything changed up to its start is published."""
-        now = _ms(datetime.now(UTC))
+        now = epoch_ms(datetime.now(UTC))
         await self._redis.hset(self._cursor, mapping={"last_poll_ms": now, "error": error or "",
                                                       **({} if error else {"last_success_ms": now})})
 
@@ -76,7 +76,7 @@ class SyncState:
                 pipe.hset(self._kb, article_id, content_hash)
             for article_id in removed:
                 pipe.hdel(self._kb, article_id)
-            pipe.hset(self._cursor, "kb_polled_ms", _ms(datetime.now(UTC)))
+            pipe.hset(self._cursor, "kb_polled_ms", epoch_ms(datetime.now(UTC)))
             await pipe.execute()
 
     async def summary(self) -> dict[str, object]:
@@ -93,14 +93,15 @@ class SyncState:
         }
 
 
-def _settled(ticket: TicketEvent, stored: str | None) -> bool:
-    if not stored:
+def settled(ticket: TicketEvent, previous: Published | None) -> bool:
+    """Nothing of this listing can be new: we saw this `updated_at` after its second had passed."""
+    if previous is None:
         return False
-    updated_ms, seen_ms = (int(part) for part in stored.split(":"))
-    current = _ms(ticket.updated_at)
-    if current != updated_ms:
-        return current < updated_ms
-    return seen_ms >= _ms(ticket.updated_at + timedelta(seconds=1) + SETTLE)
+    current = epoch_ms(ticket.updated_at)
+    if current != previous.updated_ms:
+        return current < previous.updated_ms
+    return previous.seen_ms >= epoch_ms(ticket.updated_at + timedelta(seconds=1) + SETTLE)
+
 
 
 def _str(value: bytes | str | None) -> str | None:
@@ -109,7 +110,7 @@ def _str(value: bytes | str | None) -> str | None:
 
 def _age(ms: str | None) -> float | None:
     """Seconds since a stored instant: how stale the index's view of the helpdesk may be."""
-    return round((_ms(datetime.now(UTC)) - int(ms)) / 1000, 1) if ms else None
+    return round((epoch_ms(datetime.now(UTC)) - int(ms)) / 1000, 1) if ms else None
 
 
 def _iso(ms: str | None) -> str | None:

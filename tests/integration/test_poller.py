@@ -106,6 +106,30 @@ async def test_a_reply_in_the_same_second_as_the_last_poll_is_not_lost(rig):
     assert settled.tickets == 0  # once settled, boundary tickets are not fetched again
 
 
+async def test_a_reply_is_published_once_as_the_ticket_and_the_new_conversation(rig):
+    """The poller re-fetches a ticket until its update second has settled; only what changed is published."""
+    poller, account, clock, names, bootstrap = rig
+    clock.now += timedelta(seconds=10)
+    await poller.sync_tickets()
+    busy = max(account.conversations, key=lambda ticket_id: len(account.conversations[ticket_id]))
+    assert len(account.conversations[busy]) >= 3
+    before = {topic: len(read_all(bootstrap, topic)) for topic in (names.tickets, names.conversations)}
+    account.add_conversation(busy, "<p>Rotated the signing certificate.</p>", private=False, incoming=False)
+    polls = []
+    for _ in range(8):  # every 0.5 s, through the settle window and past it
+        polls.append(await poller.sync_tickets())
+        clock.now += timedelta(milliseconds=500)
+    assert [(p.tickets, p.conversations) for p in polls] == [(1, 1)] + [(0, 0)] * 7
+    after = {topic: len(read_all(bootstrap, topic)) for topic in before}
+    assert [after[topic] - before[topic] for topic in before] == [1, 1]
+    key = f"{TENANT}/ticket/{busy}"
+    latest = [deserialize(TicketEvent, v) for k, v in read_all(bootstrap, names.tickets) if k == key][-1]
+    assert latest.conversation_ids == tuple(c["id"] for c in account.conversations[busy])
+    bodies = [deserialize(ConversationEvent, v).body_text for k, v in read_all(bootstrap, names.conversations)
+              if k == key]
+    assert bodies.count("Rotated the signing certificate.") == 1
+
+
 async def test_knowledge_base_changes_and_deletions_are_published_once(rig):
     poller, account, _, names, bootstrap = rig
     assert (await poller.sync_knowledge_base()).articles == len(account.articles)
