@@ -1,8 +1,8 @@
 """What of a re-fetched ticket must be published: only what differs from what Kafka already acknowledged.
 
 A ticket is re-fetched on every poll until its `updated_at` second has settled, and a new reply lists every
-older conversation again. Publishing all of that each time multiplied the records per change (about 15 for a
-five-conversation ticket) in a conversations topic kept forever. The poller remembers a digest of the ticket
+older conversation again. Publishing all of that each time multiplied the records per change (15 per reply in
+`bench.pipeline`) in a conversations topic kept forever. The poller remembers a digest of the ticket
 and of each conversation it published; the next fetch publishes the ticket and the conversations whose
 digests are new, or nothing. Digests cover content, not `seen_at`, and a conversation edit (which moves its
 `last_edited_at`, not its `updated_at`) changes its body and so its digest.
