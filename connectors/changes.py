@@ -10,13 +10,12 @@ digests are new, or nothing. Digests cover content, not `seen_at`, and a convers
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from copilot.domain import ConversationEvent, TicketEvent, to_record
+from copilot.fingerprint import json_digest
 
 DIGEST_CHARS = 12  # 48 bits: a changed conversation passes for unchanged once in 10^13 among ten stored ones
 
@@ -53,7 +52,7 @@ def change_of(ticket: TicketEvent, conversations: list[ConversationEvent], previ
     ticket_digest = digest(ticket)
     digests = {digest(c): c for c in conversations}
     remembered = Published(epoch_ms(ticket.updated_at), epoch_ms(ticket.seen_at), ticket_digest, frozenset(digests))
-    known = previous.conversation_digests if previous and previous.ticket_digest else frozenset()
+    known = previous.conversation_digests if previous else frozenset()  # empty if stored before digests
     new = [c for d, c in digests.items() if d not in known]
     if previous is not None and previous.ticket_digest == ticket_digest and not new:
         return Change(None, [], remembered)
@@ -67,5 +66,4 @@ def epoch_ms(value: datetime) -> int:
 def digest(event: TicketEvent | ConversationEvent) -> str:
     record: dict[str, Any] = to_record(event)
     del record["seen_at"]
-    encoded = json.dumps(record, sort_keys=True, default=str).encode()
-    return hashlib.blake2b(encoded, digest_size=DIGEST_CHARS // 2).hexdigest()
+    return json_digest(record)[:DIGEST_CHARS]

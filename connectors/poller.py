@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +17,7 @@ from connectors.changes import Published, change_of
 from connectors.publisher import KafkaPublisher, OutgoingMessage
 from connectors.sync_state import SyncState, settled
 from copilot.domain import ArticleEvent, ConversationEvent, TicketEvent, article_key, to_record, utcnow
+from copilot.fingerprint import json_digest
 from copilot.topics import TopicNames
 from copilot.wire import serialize
 
@@ -121,4 +120,4 @@ class TenantPoller:
 def article_hash(article: ArticleEvent) -> str:
     record = to_record(article)
     content = {k: record[k] for k in ("title", "description_text", "status", "tags", "category_id", "folder_id")}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return json_digest(content)

@@ -16,7 +16,6 @@ generation before dropping entries, and storing compares it, in one Redis script
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from copilot.domain import ticket_key
+from copilot.fingerprint import json_digest
 from copilot.index import CopilotIndex
 from copilot.neighbourhood import FORMAT, Neighbourhood, TicketInHand, search_neighbourhood
 
@@ -148,8 +148,7 @@ class ResultCache(_ListingCache):
     """Query results."""
 
     def key(self, tenant: str, kind: str, request: dict[str, Any]) -> str:
-        digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
-        return f"{_results_prefix(self._ns, tenant)}{kind}:{digest}"
+        return f"{_results_prefix(self._ns, tenant)}{kind}:{json_digest(request)[:32]}"
 
     async def get(self, key: str) -> Any | None:
         if not self.enabled:

@@ -8,11 +8,11 @@ has arrived, and only when its state hash changed since the last emission.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass, field, replace
 
 from copilot.domain import ConversationEvent, MergedConversation, MergedDocument, TicketEvent
+from copilot.fingerprint import json_digest
 from copilot.wire import deserialize, serialize
 
 
@@ -54,7 +54,7 @@ def merged_document(state: JoinState) -> MergedDocument | None:
     attachments = ticket.attachments + tuple(a for c in convs for a in c.attachments)
     content = content_hash(ticket.subject, ticket.description_text, merged, attachments)
     deleted = ticket.deleted or ticket.spam
-    state_hash = _sha({"content": content, "status": ticket.status, "priority": ticket.priority,
+    state_hash = json_digest({"content": content, "status": ticket.status, "priority": ticket.priority,
                        "tags": sorted(ticket.tags), "deleted": deleted, "group_id": ticket.group_id,
                        "responder_id": ticket.responder_id})
     return MergedDocument(
@@ -81,15 +81,11 @@ def merge_snapshot(ticket: TicketEvent, conversations: list[ConversationEvent]) 
 def content_hash(subject: str, description: str, conversations: tuple[MergedConversation, ...],
                  attachments: tuple) -> str:
     """Over what retrieval and summaries read; metadata-only changes leave it alone."""
-    return _sha({
+    return json_digest({
         "subject": subject, "description": description,
         "conversations": [[c.conversation_id, c.author, c.private, c.body_text] for c in conversations],
         "attachments": sorted([a.name, a.content_type, a.size] for a in attachments),
     })
-
-
-def _sha(value: object) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 # -- table encoding: Avro bytes inside JSON, so the state carries schema fingerprints and can evolve ----------
