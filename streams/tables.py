@@ -26,12 +26,12 @@ def declare_tables(app: faust.App, partitions: int) -> StreamTables:
     )
 
 
-async def put(table: TableT, event: EventT, key: Any, value: Any) -> None:
-    """`table[key] = value`, with the changelog record in the Kafka client before this returns.
+async def put(table: TableT, event: EventT, value: Any) -> None:
+    """`table[event.key] = value`, with the changelog record in the Kafka client before this returns.
 
     Faust's own assignment queues the record in a buffer that its commit does not reliably wait for
     (`ProducerBuffer.flush` gives up when a record takes over 0.1 s to leave), so a crash could keep the
     event's committed offset and lose the state it produced. Sent like this, the record is in the client's
     accumulator, which Faust flushes before it commits offsets, as for every `topic.send`."""
-    table.data[key] = value
-    await table.changelog_topic.send(key=key, value=value, partition=event.message.partition)  # its serializers
+    table.data[event.key] = value
+    await table.changelog_topic.send(key=event.key, value=value, partition=event.message.partition)

@@ -30,7 +30,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
         updated = record_vote(current, vote.feedback_id, int(vote.given_at.timestamp() * 1000),
                               vote.rating == "positive", quantize(vote.context), policy)
         if updated is not None:
-            await put(tables.feedback, event, event.key, encode(updated).encode())
+            await put(tables.feedback, event, encode(updated).encode())
             FEEDBACK_VOTES.labels(vote.rating).inc()
         aggregate = updated or current
         assert aggregate is not None  # a redelivered vote has an aggregate already

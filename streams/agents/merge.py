@@ -35,7 +35,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             DOCUMENTS.labels("merge", "emitted").inc()
             record_freshness("merge", doc.seen_at)
             state = replace(state, emitted_state_hash=doc.state_hash)
-        await put(tables.join_state, event, event.key, encode_state(state))
+        await put(tables.join_state, event, encode_state(state))
 
     @app.agent(topics.sources, name="merge")
     async def merge(stream: StreamT) -> None:

@@ -36,5 +36,5 @@ async def _summary(doc: MergedDocument, event: EventT, tables: StreamTables, res
         return Summary(**cached["summary"])  # same content, same model: no new call (a fallback retries)
     summary = await resources.summarizer.summarize(doc)
     LLM_CALLS.labels(summary.summarizer).inc()
-    await put(tables.summaries, event, event.key, {"content_hash": doc.content_hash, "summary": summary.__dict__})
+    await put(tables.summaries, event, {"content_hash": doc.content_hash, "summary": summary.__dict__})
     return summary
