@@ -133,8 +133,7 @@ def brute_force_search(self: BruteForceIndex, queries: np.ndarray, top_k: int,
     if valid_mask is not None and valid_mask.shape[0] != self.num_vectors:
         raise ValueError(f"valid_mask length {valid_mask.shape[0]} != num_vectors {self.num_vectors}")
     rows = np.arange(self.num_vectors) if valid_mask is None else np.flatnonzero(valid_mask)
-    ids = np.full((queries.shape[0], top_k), -1, dtype=np.int64)
-    dists = np.full((queries.shape[0], top_k), np.inf, dtype=np.float32)
+    ids, dists = empty_results(queries.shape[0], top_k)
     if rows.size == 0:
         return ids, dists
     units = _unit_vectors(self._vectors)
