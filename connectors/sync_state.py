@@ -103,7 +103,6 @@ def settled(ticket: TicketEvent, previous: Published | None) -> bool:
     return previous.seen_ms >= epoch_ms(ticket.updated_at + timedelta(seconds=1) + SETTLE)
 
 
-
 def _str(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 

@@ -33,5 +33,5 @@ async def put(table: TableT, event: EventT, value: Any) -> None:
     (`ProducerBuffer.flush` gives up when a record takes over 0.1 s to leave), so a crash could keep the
     event's committed offset and lose the state it produced. Sent like this, the record is in the client's
     accumulator, which Faust flushes before it commits offsets, as for every `topic.send`."""
-    table.data[event.key] = value
+    table.data[event.key] = value  # the changelog topic below carries the table's own serializers
     await table.changelog_topic.send(key=event.key, value=value, partition=event.message.partition)
