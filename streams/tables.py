@@ -30,8 +30,10 @@ async def put(table: TableT, event: EventT, value: Any) -> None:
     """`table[event.key] = value`, with the changelog record in the Kafka client before this returns.
 
     Faust's own assignment queues the record in a buffer that its commit does not reliably wait for
-    (`ProducerBuffer.flush` gives up when a record takes over 0.1 s to leave), so a crash could keep the
-    event's committed offset and lose the state it produced. Sent like this, the record is in the client's
-    accumulator, which Faust flushes before it commits offsets, as for every `topic.send`."""
+    (`ProducerBuffer.flush` returns once the queue is empty, though the record last taken from it may not have
+    reached the client, and gives up when one takes over 0.1 s), so a crash could keep the event's committed
+    offset and lose the state it produced. Sent like this, the record is in the client's
+    accumulator, which Faust flushes before it commits offsets, as for every `topic.send`
+    (tests/integration/test_table_writes.py)."""
     table.data[event.key] = value  # the changelog topic below carries the table's own serializers
     await table.changelog_topic.send(key=event.key, value=value, partition=event.message.partition)
