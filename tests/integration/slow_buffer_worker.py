@@ -3,7 +3,7 @@
 It takes one event, writes it to two tables (one by Faust's own assignment, one with streams.tables.put),
 acknowledges it, commits, and kills itself with SIGKILL before the slow buffer has drained.
 
-    python -m tests.integration.slow_buffer_worker <bootstrap> <app id> <topic>
+    python -m tests.integration.slow_buffer_worker <bootstrap> <app id> <topic> <data dir>
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ async def _slowly(self: ProducerBuffer, fut: faust.types.FutureMessage) -> None:
 
 
 def main() -> None:
-    bootstrap, app_id, topic_name = sys.argv[1:4]
+    bootstrap, app_id, topic_name, datadir = sys.argv[1:5]
     ProducerBuffer._send_pending = _slowly  # type: ignore[method-assign]
-    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", topic_partitions=1,
+    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", datadir=datadir, topic_partitions=1,
                     processing_guarantee="at_least_once", consumer_auto_offset_reset="earliest",
                     web_enabled=False, producer_partitioner=None)
     source = app.topic(topic_name, key_serializer="raw", value_serializer="raw", partitions=1)

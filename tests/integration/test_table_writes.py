@@ -29,7 +29,7 @@ def committed_offset(bootstrap: str, group: str, topic: str) -> int:
         consumer.close()
 
 
-def test_put_keeps_the_state_of_a_committed_event_that_assignment_loses(services):
+def test_put_keeps_the_state_of_a_committed_event_that_assignment_loses(services, tmp_path):
     bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
     app_id, topic = f"tables{uuid.uuid4().hex[:8]}", f"tables-in-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -38,7 +38,8 @@ def test_put_keeps_the_state_of_a_committed_event_that_assignment_loses(services
     producer.produce(topic, key=b"ticket-1", value=b"state after the reply")
     assert producer.flush(30) == 0
 
-    worker = subprocess.run([sys.executable, "-m", "tests.integration.slow_buffer_worker", bootstrap, app_id, topic],
+    worker = subprocess.run([sys.executable, "-m", "tests.integration.slow_buffer_worker", bootstrap, app_id, topic,
+                             str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=90)
     assert worker.returncode == -9, worker.stderr[-2000:]  # killed itself right after the commit
     assert "committed: True" in worker.stdout, worker.stderr[-2000:]
