@@ -2,8 +2,8 @@
 
 `milvus-lite server` builds its gRPC server with default HTTP/2 ping policy, while pymilvus pings every
 10 s even when idle: the server answers GOAWAY "too_many_pings" and an idle API or worker loses its
-connection. This entry point serves the same servicer with a ping policy that accepts those pings, and
-scores searches with `copilot.stack.lite_kernels`.
+connection. This entry point serves the same servicer with a ping policy that accepts those pings, scores
+searches with `copilot.stack.lite_kernels` and builds dense-search hits with `copilot.stack.lite_rows`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from milvus_lite.adapter.grpc.servicer import MilvusServicer
 from milvus_lite.db import MilvusLite
 from pymilvus.grpc_gen import milvus_pb2_grpc
 
-from copilot.stack import lite_kernels
+from copilot.stack import lite_kernels, lite_rows
 
 MAX_MESSAGE = 256 * 1024 * 1024
 OPTIONS = [
@@ -32,6 +32,8 @@ OPTIONS = [
 
 def serve(data_dir: str, host: str, port: int, workers: int, scoring: str) -> None:
     kernels = scoring == "array" and lite_kernels.install()
+    if kernels:  # the same checked Milvus Lite version
+        lite_rows.install()
     db = MilvusLite(data_dir)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=OPTIONS)
     milvus_pb2_grpc.add_MilvusServiceServicer_to_server(MilvusServicer(db), server)
