@@ -250,10 +250,7 @@ class CopilotIndex:
 
     async def stored_tickets(self, pks: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
         """The stored rows of these primary keys (the worker's own writes, so no tenant scope), by key."""
-        if not pks:
-            return {}
-        rows = await asyncio.to_thread(self.client.get, self.tickets_alias, ids=pks, output_fields=["pk", *fields])
-        return {str(row["pk"]): dict(row) for row in rows}
+        return await self._by_key(self.tickets_alias, pks, fields)
 
     # -- reads (always through _scope) --------------------------------------------------------------------
     async def get_ticket(self, tenant: str, ticket_id: int, with_vector: bool = False) -> dict[str, Any] | None:
@@ -273,9 +270,8 @@ class CopilotIndex:
         rankings (the tenant's retrieval settings); `subject` adds a ticket's subject rankings to them."""
         scope = self._ticket_scope(tenant, exclude_ticket, with_attachments, visible_to)
         if mode == "hybrid":
-            rankings = await self._rankings(self.tickets_alias, scope, vector, text, hybrid_depth(limit),
-                                            TICKET_FIELDS, fusion, subject)
-            return fused(rankings, fusion, limit)
+            return await self._fused(self.tickets_alias, tenant, scope, vector, text, limit, TICKET_FIELDS, fusion,
+                                     subject)
         field, query = ("dense", vector) if mode == "dense" else ("sparse", text)
         return await self._search(self.tickets_alias, field, query, scope, limit, TICKET_FIELDS)
 
@@ -293,9 +289,7 @@ class CopilotIndex:
     async def search_articles(self, tenant: str, vector: list[float], text: str, limit: int,
                               fusion: RetrievalConfig = DEFAULT_RETRIEVAL) -> list[Hit]:
         scope = _scope(tenant, "status == 2")  # published only
-        rankings = await self._rankings(self.articles_alias, scope, vector, text, hybrid_depth(limit),
-                                        ARTICLE_FIELDS, fusion)
-        return fused(rankings, fusion, limit)
+        return await self._fused(self.articles_alias, tenant, scope, vector, text, limit, ARTICLE_FIELDS, fusion)
 
     async def count(self, tenant: str, collection: str) -> int:
         rows = await asyncio.to_thread(self.client.query, collection, filter=_scope(tenant),
@@ -307,6 +301,25 @@ class CopilotIndex:
         result = await asyncio.to_thread(self.client.search, collection, data=[query], anns_field=field,
                                          filter=scope, limit=limit, output_fields=["pk", *fields])
         return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
+
+    async def _fused(self, collection: str, tenant: str, scope: str, vector: list[float], text: str, limit: int,
+                     fields: list[str], fusion: RetrievalConfig, subject: SubjectQuery | None = None) -> list[Hit]:
+        """A hybrid search in two steps: rankings of primary keys, then the fields of the fused `limit` read by
+        key. Sending a hit's fields costs Milvus Lite more than ranking it, and a 100-deep ranking's hits are
+        mostly never shown. A row that left the tenant's scope between the two steps (deleted, or changed so
+        that the scope's filter no longer holds) is as stale as a cached result; one of another tenant is
+        never returned."""
+        rankings = await self._rankings(collection, scope, vector, text, hybrid_depth(limit), [], fusion, subject)
+        top = fused(rankings, fusion, limit)
+        rows = await self._by_key(collection, [hit.fields["pk"] for hit in top], fields)
+        return [Hit(hit.score, row) for hit in top
+                if (row := rows.get(hit.fields["pk"])) is not None and row["tenant"] == tenant]
+
+    async def _by_key(self, collection: str, pks: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
+        if not pks:
+            return {}
+        rows = await asyncio.to_thread(self.client.get, collection, ids=pks, output_fields=["pk", *fields])
+        return {str(row["pk"]): dict(row) for row in rows}
 
     @staticmethod
     def _ticket_scope(tenant: str, exclude_ticket: int | None, with_attachments: bool,

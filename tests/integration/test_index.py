@@ -51,6 +51,17 @@ async def test_search_never_returns_another_tenants_rows(index):
     assert await index.count("b.test", index.tickets_alias) == 3
 
 
+async def test_a_hybrid_search_returns_the_fields_its_rankings_carry(index):
+    """The fused hits' fields are read by key after ranking: they are the rows the rankings found."""
+    await index.upsert_tickets([_row("a.test", i, f"sso saml login error {i}") for i in range(1, 8)])
+    hits = await index.search_tickets("a.test", _vec(1), "sso saml login", limit=5)
+    rankings = await index.ticket_rankings("a.test", _vec(1), "sso saml login", 20, exclude_ticket=0)
+    ranked = {hit.fields["pk"]: hit.fields for ranking in rankings for hit in ranking.hits}
+    assert len(hits) == 5
+    assert all(hit.fields == ranked[hit.fields["pk"]] for hit in hits)
+    assert {"problem", "solution", "ticket_id", "attachments"} <= set(hits[0].fields)
+
+
 async def test_only_published_articles_are_recommended(index):
     def article(aid: int, status: int) -> dict:
         return {"pk": f"a.test/article/{aid}", "tenant": "a.test", "article_id": aid, "title": f"SSO guide {aid}",
