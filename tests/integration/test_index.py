@@ -1,5 +1,6 @@
 """Milvus index: idempotent upserts, deletes, and reads that never cross tenants."""
 
+import asyncio
 import random
 
 import pytest
@@ -60,6 +61,25 @@ async def test_a_hybrid_search_returns_the_fields_its_rankings_carry(index):
     assert len(hits) == 5
     assert all(hit.fields == ranked[hit.fields["pk"]] for hit in hits)
     assert {"problem", "solution", "ticket_id", "attachments"} <= set(hits[0].fields)
+
+
+async def test_searches_made_together_share_milvus_calls_and_find_what_they_find_alone(index, monkeypatch):
+    await index.upsert_tickets([_row("a.test", i, f"{word} login error {i}")
+                                for i, word in enumerate(["sso", "vpn", "saml", "mfa"] * 3, start=1)])
+    asked = [(_vec(n), f"{word} login") for n, word in enumerate(["sso", "vpn", "saml", "mfa"])]
+    alone = [await index.search_tickets("a.test", vector, text, limit=5) for vector, text in asked]
+    searched: list[int] = []
+    search = index.client.search
+
+    def counted(*args, **kwargs):
+        searched.append(len(kwargs["data"]))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(index.client, "search", counted)
+    together = await asyncio.gather(*(index.search_tickets("a.test", vector, text, limit=5) for vector, text in asked))
+    assert sorted(searched) == [4, 4]  # the dense ranking of all four in one call, the BM25 one in another
+    assert [[(h.score, h.fields) for h in hits] for hits in together] == \
+        [[(h.score, h.fields) for h in hits] for hits in alone]
 
 
 async def test_only_published_articles_are_recommended(index):
