@@ -20,6 +20,7 @@ import json
 import random
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -86,36 +87,44 @@ def _answers(url: str) -> bool:
 
 
 async def load(api: str, rate: float, seconds: float, request: Callable[[aiohttp.ClientSession, int],
-               asyncio.Future]) -> tuple[list[float], int]:
-    """Latencies (from each request's due time) and the number of failed requests."""
+               asyncio.Future]) -> tuple[list[float], Counter[str]]:
+    """Latencies (from each request's due time) and the failed requests by what they got (a status and the
+    error's code, or the client's exception)."""
     latencies: list[float] = []
-    failures = 0
+    failures: Counter[str] = Counter()
     headers = {"X-Freshdesk-Domain": DOMAIN, "X-Freshdesk-Api-Key": KEY}
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(api, headers=headers, connector=connector) as session:
         start = time.perf_counter()
 
         async def one(n: int) -> None:
-            nonlocal failures
             due = start + n / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             try:
                 async with await request(session, n) as resp:
-                    await resp.read()
-                    ok = resp.status == 200
-            except aiohttp.ClientError:
-                ok = False
+                    body = await resp.read()
+                    if resp.status != 200:
+                        failures[f"{resp.status} {_error_code(body)}"] += 1
+            except aiohttp.ClientError as exc:
+                failures[type(exc).__name__] += 1
             latencies.append(time.perf_counter() - due)
-            failures += not ok
 
         await asyncio.gather(*(one(n) for n in range(int(rate * seconds))))
     return latencies, failures
 
 
-def report(name: str, latencies: list[float], failures: int, rate: float) -> None:
+def _error_code(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["error"])
+    except (ValueError, KeyError, TypeError):
+        return body[:80].decode(errors="replace")
+
+
+def report(name: str, latencies: list[float], failures: Counter[str], rate: float) -> None:
     ms = sorted(x * 1000 for x in latencies)
-    print(f"{name}: {len(ms)} requests at {rate:g}/s, {failures} failed; p50 {statistics.median(ms):.1f} ms, "
-          f"p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms", flush=True)
+    why = f" ({', '.join(f'{n}x {what}' for what, n in failures.most_common())})" if failures else ""
+    print(f"{name}: {len(ms)} requests at {rate:g}/s, {failures.total()} failed{why}; p50 {statistics.median(ms):.1f} "
+          f"ms, p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms", flush=True)
 
 
 def main() -> None:
