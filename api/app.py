@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from api.agent_scope import AgentScopes
 from api.auth import tenant_auth
@@ -43,6 +42,7 @@ from copilot.metrics import SHARED_SEARCHES
 from copilot.providers.answerer import create_answerer
 from copilot.providers.embeddings import create_embedder
 from copilot.providers.summarizer import create_summarizer
+from copilot.redis_client import connect
 from copilot.result_cache import NeighbourhoodCache, ResultCache
 from copilot.settings import Settings
 from copilot.single_flight import SingleFlight
@@ -53,7 +53,7 @@ from copilot.vault import KeyVault
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
-    redis = Redis.from_url(s.redis.url, decode_responses=True)
+    redis = connect(s.redis)
     await redis.ping()
     vault = KeyVault.from_settings(s.security.fernet_keys, s.security.environment, s.stack.data_dir)
     app[REDIS] = redis

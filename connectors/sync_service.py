@@ -6,8 +6,6 @@ import asyncio
 import logging
 import time
 
-from redis.asyncio import Redis
-
 from connectors.backfill_progress import BackfillProgress
 from connectors.freshdesk.adapter import FreshdeskAdapter
 from connectors.freshdesk.client import FreshdeskClient
@@ -17,6 +15,7 @@ from connectors.publisher import KafkaPublisher
 from connectors.sync_state import SyncState
 from copilot.errors import CopilotError
 from copilot.nudges import NudgeListener
+from copilot.redis_client import connect
 from copilot.settings import Settings
 from copilot.tenants import Tenant, TenantRegistry
 from copilot.topics import TopicNames, ensure_topics
@@ -29,7 +28,7 @@ class SyncService:
     def __init__(self, settings: Settings, progress: BackfillProgress | None = None) -> None:
         self.settings = settings
         self.progress = progress
-        self.redis = Redis.from_url(settings.redis.url, decode_responses=True)
+        self.redis = connect(settings.redis)
         vault = KeyVault.from_settings(settings.security.fernet_keys, settings.security.environment,
                                        settings.stack.data_dir)
         self.registry = TenantRegistry(self.redis, vault, settings.kafka.namespace)

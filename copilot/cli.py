@@ -129,13 +129,12 @@ def tenant() -> None:
 
 
 async def _registry_call(action):  # type: ignore[no-untyped-def]
-    from redis.asyncio import Redis
-
+    from copilot.redis_client import connect
     from copilot.tenants import TenantRegistry
     from copilot.vault import KeyVault
 
     s = Settings()
-    redis = Redis.from_url(s.redis.url, decode_responses=True)
+    redis = connect(s.redis)
     try:
         vault = KeyVault.from_settings(s.security.fernet_keys, s.security.environment, s.stack.data_dir)
         return await action(TenantRegistry(redis, vault, s.kafka.namespace))

@@ -6,11 +6,10 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from connectors.publisher import KafkaPublisher, OutgoingMessage
 from copilot.domain import DeadLetter
 from copilot.errors import SerializationError
+from copilot.redis_client import connect
 from copilot.settings import KafkaSettings, Settings
 from copilot.topic_reader import read_topic
 from copilot.topics import TopicNames
@@ -44,7 +43,7 @@ def read_dead_letters(settings: KafkaSettings) -> Iterator[DeadLetterEntry]:
 async def replay_dead_letters(settings: Settings, stage: str | None = None) -> int:
     """Re-publish original messages to their source topics; a Redis set makes each letter replay once."""
     entries = await asyncio.to_thread(lambda: list(read_dead_letters(settings.kafka)))
-    redis = Redis.from_url(settings.redis.url, decode_responses=True)
+    redis = connect(settings.redis)
     publisher = KafkaPublisher(settings.kafka.bootstrap_servers, client_id="copilot-dlq-replay")
     done_key = f"{settings.kafka.namespace}:dlq:replayed"
     try:

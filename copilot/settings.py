@@ -54,6 +54,10 @@ class KafkaSettings(_Base):
 
 class RedisSettings(_Base):
     url: str = Field("redis://127.0.0.1:6379/0", alias="COPILOT_REDIS_URL")
+    max_connections: int = Field(64, alias="COPILOT_REDIS_MAX_CONNECTIONS", ge=1,
+                                 description="connections per process; beyond, callers wait for a free one")
+    pool_timeout_seconds: float = Field(20.0, alias="COPILOT_REDIS_POOL_TIMEOUT", gt=0,
+                                        description="how long a caller waits for a free connection before failing")
 
 
 class MilvusSettings(_Base):

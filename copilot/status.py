@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
-from redis.asyncio import Redis
 
 from connectors.sync_state import SyncState
 from copilot.progress import PipelineProgress
+from copilot.redis_client import connect
 from copilot.settings import Settings
 from copilot.tenants import TenantRegistry
 from copilot.topics import ALL, TopicNames
@@ -41,7 +41,7 @@ def consumer_lag(settings: Settings) -> dict[str, int]:
 
 
 async def pipeline_status(settings: Settings) -> dict[str, Any]:
-    redis = Redis.from_url(settings.redis.url, decode_responses=True)
+    redis = connect(settings.redis)
     try:
         vault = KeyVault.from_settings(settings.security.fernet_keys, settings.security.environment,
                                        settings.stack.data_dir)

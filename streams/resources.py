@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-from redis.asyncio import Redis
-
 from copilot.feedback_store import FeedbackStore
 from copilot.heap import freeze_loaded_objects
 from copilot.index import CopilotIndex
@@ -14,6 +12,7 @@ from copilot.neighbourhood import SHOWN_LIMIT
 from copilot.progress import PipelineProgress
 from copilot.providers.embeddings import Embedder, create_embedder
 from copilot.providers.summarizer import Summarizer, create_summarizer
+from copilot.redis_client import connect
 from copilot.result_cache import NeighbourhoodCache
 from copilot.retrieval_config import RetrievalConfig
 from copilot.settings import Settings
@@ -32,7 +31,7 @@ class WorkerResources:
         self._embedder: Embedder | None = None
         self._index: CopilotIndex | None = None
         self.summarizer: Summarizer = create_summarizer(settings.providers)
-        self.redis = Redis.from_url(settings.redis.url, decode_responses=True)
+        self.redis = connect(settings.redis)
         self.progress = PipelineProgress(self.redis, settings.kafka.namespace)
         self.feedback = FeedbackStore(self.redis, settings.kafka.namespace)
         self._retrieval: dict[str, tuple[float, RetrievalConfig]] = {}
