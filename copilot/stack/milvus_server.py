@@ -3,7 +3,7 @@
 `milvus-lite server` builds its gRPC server with default HTTP/2 ping policy, while pymilvus pings every
 10 s even when idle: the server answers GOAWAY "too_many_pings" and an idle API or worker loses its
 connection. This entry point serves the same servicer with a ping policy that accepts those pings, scores
-searches with `copilot.stack.lite_kernels` and builds dense-search hits with `copilot.stack.lite_rows`.
+searches with `copilot.stack.lite_kernels` and searches dense vectors with `copilot.stack.lite_search`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from milvus_lite.adapter.grpc.servicer import MilvusServicer
 from milvus_lite.db import MilvusLite
 from pymilvus.grpc_gen import milvus_pb2_grpc
 
-from copilot.stack import lite_kernels, lite_rows
+from copilot.stack import lite_kernels, lite_search
 
 MAX_MESSAGE = 256 * 1024 * 1024
 OPTIONS = [
@@ -33,7 +33,7 @@ OPTIONS = [
 def serve(data_dir: str, host: str, port: int, workers: int, scoring: str) -> None:
     kernels = scoring == "array" and lite_kernels.install()
     if kernels:  # the same checked Milvus Lite version
-        lite_rows.install()
+        lite_search.install()
     db = MilvusLite(data_dir)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=OPTIONS)
     milvus_pb2_grpc.add_MilvusServiceServicer_to_server(MilvusServicer(db), server)
