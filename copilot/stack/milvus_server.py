@@ -3,7 +3,7 @@
 `milvus-lite server` builds its gRPC server with default HTTP/2 ping policy, while pymilvus pings every
 10 s even when idle: the server answers GOAWAY "too_many_pings" and an idle API or worker loses its
 connection. This entry point serves the same servicer with a ping policy that accepts those pings, scores
-searches with `copilot.stack.lite_kernels` and searches dense vectors with `copilot.stack.lite_search`.
+searches with `copilot.stack.lite_kernels` and runs them with `copilot.stack.lite_search`.
 """
 
 from __future__ import annotations
