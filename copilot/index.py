@@ -110,6 +110,8 @@ class CopilotIndex:
         self.articles_alias = f"{namespace}_articles"
         self.version = version
         self._searches: Coalescer[SearchKind, list[float] | str, list[Hit]] = Coalescer(self._search_together)
+        self._reads: Coalescer[tuple[str, tuple[str, ...]], list[str], dict[str, dict[str, Any]]] = \
+            Coalescer(self._read_together)
 
     def rebuilding(self) -> CopilotIndex:
         """The same index writing to and reading from this version's own collections instead of the aliases:
@@ -326,8 +328,16 @@ class CopilotIndex:
     async def _by_key(self, collection: str, pks: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
         if not pks:
             return {}
-        rows = await asyncio.to_thread(self.client.get, collection, ids=pks, output_fields=["pk", *fields])
-        return {str(row["pk"]): dict(row) for row in rows}
+        return await self._reads.submit((collection, tuple(fields)), pks)
+
+    async def _read_together(self, kind: tuple[str, tuple[str, ...]], asked: list[list[str]]
+                             ) -> list[dict[str, dict[str, Any]]]:
+        """One Milvus read by key for the rows several callers asked for meanwhile."""
+        collection, fields = kind
+        wanted = list(dict.fromkeys(pk for pks in asked for pk in pks))
+        rows = await asyncio.to_thread(self.client.get, collection, ids=wanted, output_fields=["pk", *fields])
+        by_pk = {str(row["pk"]): dict(row) for row in rows}
+        return [{pk: by_pk[pk] for pk in pks if pk in by_pk} for pks in asked]
 
     @staticmethod
     def _ticket_scope(tenant: str, exclude_ticket: int | None, with_attachments: bool,

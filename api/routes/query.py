@@ -9,6 +9,7 @@ fails, the extractive answer is given and marked `fallback`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -106,15 +107,18 @@ async def _candidates(request: web.Request, who: Tenant, text: str, types: tuple
     [embedded] = await request.app[EMBEDDER].embed([text])
     vector = [float(x) for x in embedded]
     index, tenant, fusion = request.app[INDEX], who.tenant_id, who.retrieval
-    tickets = articles = attached = []
-    if "tickets" in types:
-        tickets = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                                             visible_to=scope, fusion=fusion)
-    if "solutions" in types:
-        articles = await index.search_articles(tenant, vector, text, candidates(min(limit, 5)), fusion=fusion)
-    if "attachments" in types:
-        attached = await index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                                              with_attachments=True, visible_to=scope, fusion=fusion)
+
+    async def nothing() -> list[Hit]:
+        return []
+
+    tickets, articles, attached = await asyncio.gather(  # side by side: the index batches what arrives together
+        index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id, visible_to=scope,
+                             fusion=fusion) if "tickets" in types else nothing(),
+        index.search_articles(tenant, vector, text, candidates(min(limit, 5)), fusion=fusion)
+        if "solutions" in types else nothing(),
+        index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
+                             with_attachments=True, visible_to=scope, fusion=fusion)
+        if "attachments" in types else nothing())
     found = {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
              "attached": [h.dump() for h in attached]}
     return found, [h.fields["pk"] for h in (*tickets, *articles, *attached)]
