@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -65,12 +66,13 @@ class _LiveRows:
 
     def __init__(self, snapshot: _Snapshot) -> None:
         self.snapshot = snapshot
+        seqs_of = {id(seg): seg.seqs.tolist() for seg in (*snapshot.versions, *snapshot.searched)}
         self.newest: dict[Any, int] = {}
-        for pks, seqs in [(seg.pks, seg.seqs.tolist()) for seg in snapshot.versions] + [snapshot.unflushed]:
+        for pks, seqs in [(seg.pks, seqs_of[id(seg)]) for seg in snapshot.versions] + [snapshot.unflushed]:
             for pk, seq in zip(pks, seqs, strict=True):
                 if seq > self.newest.get(pk, -1):
                     self.newest[pk] = seq
-        self.masks = [self._mask(seg.pks, seg.seqs.tolist(), seg.partition) for seg in snapshot.searched]
+        self.masks = [self._mask(seg.pks, seqs_of[id(seg)], seg.partition) for seg in snapshot.searched]
         self.unflushed_mask = self._mask(*snapshot.unflushed, None)
         for mask in (*self.masks, self.unflushed_mask):
             mask.flags.writeable = False  # shared by every search of the snapshot
@@ -108,15 +110,13 @@ def _live_rows(search: str, partitions: frozenset[str] | None, snapshot: _Snapsh
     return found
 
 
-def dense_search(query_vectors: np.ndarray, segments: Any, memtable: Any, delta_index: Any, top_k: int,
-                 metric_type: str, pk_field: str, vector_field: str, partition_names: list[str] | None = None,
-                 compiled_filter: Any = None, output_fields: list[str] | None = None, indexed_filter_plan: Any = None,
-                 project_record_fn: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 search_params: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
-    """`execute_search_with_index`, with the live rows of the snapshot kept and the hits' asked columns built."""
-    if query_vectors.ndim == 1:
-        query_vectors = query_vectors.reshape(1, -1)
-    query_vectors = query_vectors.astype(np.float32, copy=False)
+def dense_search(*, query_vectors: np.ndarray, segments: Any, memtable: Any, delta_index: Any, top_k: int,
+                 metric_type: str, pk_field: str, vector_field: str, partition_names: list[str] | None,
+                 compiled_filter: Any, output_fields: list[str] | None, indexed_filter_plan: Any,
+                 project_record_fn: Callable[[dict[str, Any]], dict[str, Any]],
+                 search_params: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
+    """`execute_search_with_index` as its one caller, `Collection.search`, calls it (by keyword, with 2-D float32
+    queries and its projection), with the live rows of the snapshot kept and the hits' asked columns built."""
     nq = int(query_vectors.shape[0])
     if nq == 0 or top_k <= 0:
         return [[] for _ in range(nq)]
@@ -138,12 +138,7 @@ def dense_search(query_vectors: np.ndarray, segments: Any, memtable: Any, delta_
             index = BruteForceIndex.build(vectors, metric_type)
         ids, dists = index.search(query_vectors, top_k, valid_mask=None if mask.all() else mask,
                                   params=search_params)
-        for q in range(nq):
-            for j in range(top_k):
-                local = int(ids[q, j])
-                if local < 0:
-                    break
-                candidates[q].append((float(dists[q, j]), source, local))
+        _collect(candidates, ids, dists, lambda local: (source, local))
 
     for source, seg in enumerate(in_scope):
         vectors, not_null = seg.vector_data(vector_field)
@@ -159,7 +154,6 @@ def dense_search(query_vectors: np.ndarray, segments: Any, memtable: Any, delta_
             mask = mask & evaluate_mask(compiled_filter, mt_table).astype(bool)
         recall(len(in_scope), mask, mt_vecs, None)
 
-    project = project_record_fn or _projection(output_fields, pk_field, vector_field)
     columns = _AskedColumns(output_fields, pk_field)
     results = []
     for found in candidates:
@@ -173,7 +167,7 @@ def dense_search(query_vectors: np.ndarray, segments: Any, memtable: Any, delta_
             else:
                 record = memtable.materialize_row(*mt_refs[local])
                 pk = record[pk_field] if pk_field in record else mt_pks[local]
-            hits.append({"id": pk, "distance": dist, "entity": project(record)})
+            hits.append({"id": pk, "distance": dist, "entity": project_record_fn(record)})
         results.append(hits)
     return results
 
@@ -213,12 +207,7 @@ def sparse_search(self: Collection, query_vectors: list[Any], vector_field: str,
         if not mask.any():
             continue
         ids, dists = _search_prepared_sparse_index(index, queries, top_k, valid_mask=mask)
-        for q in range(nq):
-            for j in range(top_k):
-                local = int(ids[q, j])
-                if local < 0:
-                    break
-                candidates[q].append((float(dists[q, j]), seg.pks[local], (seg.table, local)))
+        _collect(candidates, ids, dists, partial(_stored, seg))
 
     mt_pks, mt_vectors, mt_refs = [], [], []
     for pk, seq, record in self._memtable.active_record_snapshots(partition_names=partition_names):
@@ -236,12 +225,7 @@ def sparse_search(self: Collection, query_vectors: list[Any], vector_field: str,
         mt_index = create_sparse_index(metric_type, index_params)
         mt_index.build(mt_vectors, valid_mask=mt_mask)
         ids, dists = _search_prepared_sparse_index(mt_index, queries, top_k)
-        for q in range(nq):
-            for j in range(top_k):
-                local = int(ids[q, j])
-                if local < 0:
-                    break
-                candidates[q].append((float(dists[q, j]), mt_pks[local], mt_refs[local]))
+        _collect(candidates, ids, dists, lambda local: (mt_pks[local], mt_refs[local]))
 
     columns = _AskedColumns(output_fields, self._pk_name)
     results = []
@@ -267,6 +251,21 @@ def sparse_search(self: Collection, query_vectors: list[Any], vector_field: str,
     return results
 
 
+def _collect(candidates: list[list[Any]], ids: np.ndarray, dists: np.ndarray, source: Callable[[int], tuple[Any, Any]]
+             ) -> None:
+    """Adds each query's hits from one source, `(distance, *source(local id))`, up to the padding (-1)."""
+    for q, found in enumerate(candidates):
+        for local, dist in zip(ids[q].tolist(), dists[q].tolist(), strict=True):
+            if local < 0:
+                break
+            found.append((dist, *source(local)))
+
+
+def _stored(segment: Segment, local: int) -> tuple[Any, tuple[pa.Table, int]]:
+    """A BM25 candidate's key and where its row is."""
+    return segment.pks[local], (segment.table, local)
+
+
 class _AskedColumns:
     """Hits built from the columns a search asked for. Whether a stored table holds them all is decided once per
     table: a name that is not a column is a dynamic field, kept in `$meta`, and then the whole row is built, as
@@ -283,14 +282,6 @@ class _AskedColumns:
 
     def row(self, table: pa.Table, row: int) -> dict[str, Any]:
         return {name: table.column(name)[row].as_py() for name in self.asked or ()}
-
-
-def _projection(output_fields: list[str] | None, pk_field: str, vector_field: str
-                ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    if output_fields is None:
-        return lambda record: {k: v for k, v in record.items() if k not in (pk_field, vector_field)}
-    keep = set(output_fields) - {pk_field}
-    return lambda record: {k: record[k] for k in keep if k in record}
 
 
 def install() -> None:
