@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -42,6 +42,7 @@ from copilot.tenants import Tenant
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
+CACHED_AS = {"tickets": "tickets", "solutions": "articles", "attachments": "attached"}  # content type -> cache key
 
 
 async def query(request: web.Request) -> web.StreamResponse:
@@ -108,20 +109,18 @@ async def _candidates(request: web.Request, who: Tenant, text: str, types: tuple
     vector = [float(x) for x in embedded]
     index, tenant, fusion = request.app[INDEX], who.tenant_id, who.retrieval
 
-    async def nothing() -> list[Hit]:
-        return []
+    def tickets(with_attachments: bool) -> Awaitable[list[Hit]]:
+        return index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
+                                    with_attachments=with_attachments, visible_to=scope, fusion=fusion)
 
-    tickets, articles, attached = await asyncio.gather(  # side by side: the index batches what arrives together
-        index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id, visible_to=scope,
-                             fusion=fusion) if "tickets" in types else nothing(),
-        index.search_articles(tenant, vector, text, candidates(min(limit, 5)), fusion=fusion)
-        if "solutions" in types else nothing(),
-        index.search_tickets(tenant, vector, text, candidates(limit), exclude_ticket=ticket_id,
-                             with_attachments=True, visible_to=scope, fusion=fusion)
-        if "attachments" in types else nothing())
-    found = {"vector": vector, "tickets": [h.dump() for h in tickets], "articles": [h.dump() for h in articles],
-             "attached": [h.dump() for h in attached]}
-    return found, [h.fields["pk"] for h in (*tickets, *articles, *attached)]
+    searches: dict[str, Callable[[], Awaitable[list[Hit]]]] = {
+        "tickets": lambda: tickets(False), "attachments": lambda: tickets(True),
+        "solutions": lambda: index.search_articles(tenant, vector, text, candidates(min(limit, 5)), fusion=fusion)}
+    asked = [kind for kind in searches if kind in types]
+    # side by side: the index batches the calls that arrive together
+    hits = dict(zip(asked, await asyncio.gather(*(searches[kind]() for kind in asked)), strict=True))
+    found = {"vector": vector, **{key: [h.dump() for h in hits.get(kind, [])] for kind, key in CACHED_AS.items()}}
+    return found, [h.fields["pk"] for kind_hits in hits.values() for h in kind_hits]
 
 
 class _Pieces:
