@@ -1,6 +1,6 @@
 """Prometheus metrics shared by the processes (each process exposes its own registry)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 FRESHNESS = Histogram(
     "copilot_freshness_seconds", "From the poller seeing a change to the document being searchable",
@@ -25,3 +25,5 @@ NEIGHBOURHOODS_WARMED = Counter("copilot_neighbourhoods_warmed_total",
 SHARED_SEARCHES = Counter("copilot_shared_searches_total",
                           "Requests that waited for an identical cache miss another request was already searching",
                           ["route"])
+WORKER_READY = Gauge("copilot_worker_ready",
+                     "1 once the worker has loaded its embedding model and opened its index, which it does at start")

@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> faust.App:
     topics = declare_topics(app, names)
     tables = declare_tables(app, k.partitions)
     resources = WorkerResources(settings)
+    app.task(resources.open)
     merge.register(app, topics, tables, resources)
     summarize.register(app, topics, tables, resources)
     index.register(app, topics, resources)

@@ -1,4 +1,5 @@
-"""Clients the agents share inside one worker, opened on first use in the worker's event loop (never at import)."""
+"""Clients the agents share inside one worker, opened in the worker's event loop (never at import): at start by
+`open`, or on first use by a process that has no start task (`copilot reindex`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from copilot.feedback_store import FeedbackStore
 from copilot.heap import freeze_loaded_objects
 from copilot.index import CopilotIndex
+from copilot.metrics import WORKER_READY
 from copilot.neighbourhood import SHOWN_LIMIT
 from copilot.progress import PipelineProgress
 from copilot.providers.embeddings import Embedder, create_embedder
@@ -39,6 +41,12 @@ class WorkerResources:
                                                  settings.api.neighbourhood_seconds)
         self.warmer = Warmer(self._warm_neighbourhood, self.neighbourhoods.generation,
                              enabled=warm_neighbourhoods and self.neighbourhoods.enabled)
+
+    async def open(self) -> None:
+        """Load the model and open the index now: loading takes seconds, which the first batch would otherwise
+        wait for after every start and rebalance."""
+        await self.index()
+        WORKER_READY.set(1)
 
     async def embedder(self) -> Embedder:
         async with self._lock:

@@ -52,9 +52,7 @@ class Pipeline:
 
     def metric(self, name: str, labels: str) -> float:
         """A sample from the worker's Prometheus endpoint (0 when the series does not exist yet)."""
-        _, text = http_text(f"http://127.0.0.1:{self.settings_env['COPILOT_METRICS_PORT']}/metrics")
-        prefix = f"{name}{{{labels}}} "
-        return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+        return worker_metric(int(self.settings_env["COPILOT_METRICS_PORT"]), name, labels)
 
     def status(self) -> dict[str, Any]:
         return asyncio.run(_status(self.settings_env))
@@ -65,6 +63,13 @@ class Pipeline:
         expected = {self.acme.domain: len(self.acme.tickets), self.bravo.domain: len(self.bravo.tickets)}
         return report["total_lag"] == 0 and all(
             tenants.get(d, {}).get("documents_indexed") == n for d, n in expected.items())
+
+
+def worker_metric(port: int, name: str, labels: str = "") -> float:
+    """A sample from a worker's Prometheus endpoint on `port` (0 when the series does not exist yet)."""
+    _, text = http_text(f"http://127.0.0.1:{port}/metrics")
+    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
+    return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
 
 
 async def _status(env: dict[str, str]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.error
 
 from confluent_kafka import Producer
 from pymilvus import MilvusClient
@@ -14,9 +15,9 @@ from copilot.domain import DeadLetter
 from copilot.result_cache import neighbourhood_key
 from copilot.topics import TopicNames
 from copilot.wire import deserialize
-from tests.e2e.conftest import Pipeline
+from tests.e2e.conftest import Pipeline, worker_metric
 from tests.e2e.harness import http, server_sent_events
-from tests.helpers import read_topic, wait_for
+from tests.helpers import free_port, read_topic, wait_for
 
 DEADLINE = 60.0
 SSO_WORDS = ("sso", "sign-on", "saml", "identity provider")
@@ -71,6 +72,27 @@ def test_a_new_reply_changes_the_merged_document_and_its_summary(pipeline: Pipel
     assert "Spread the sync over the hour" in after["ticket_summary"]["solution"]
     assert "second integration shares the rate limit" in after["ticket_summary"]["cause"]
     assert after["indexed"]["source_updated_at"] > before["indexed"]["source_updated_at"]
+
+
+def test_a_started_worker_loads_its_model_and_opens_its_index_before_any_event(pipeline: Pipeline):
+    """Loading takes seconds; a worker that waited for its first batch would make that batch wait, after every
+    start and rebalance. This one has a namespace of its own, whose topics stay empty."""
+    port = free_port()
+    pipeline.procs.start("idle-worker", "worker", extra={
+        "COPILOT_NAMESPACE": pipeline.settings_env["COPILOT_NAMESPACE"] + "idle", "COPILOT_METRICS_PORT": str(port)})
+
+    def ready() -> bool:
+        assert pipeline.procs.alive("idle-worker"), pipeline.procs.tail()
+        try:
+            return worker_metric(port, "copilot_worker_ready") == 1
+        except urllib.error.URLError:
+            return False  # its metrics server is not up yet
+
+    try:
+        wait_for(ready, DEADLINE * 2, interval=0.5, what="the idle worker to load its model and open its index")
+        assert worker_metric(port, "copilot_documents_total", 'stage="merge",outcome="emitted"') == 0
+    finally:
+        pipeline.procs.stop_one("idle-worker")
 
 
 def test_a_change_is_timed_at_every_stage_and_in_kafka(pipeline: Pipeline):
