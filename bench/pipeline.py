@@ -10,18 +10,24 @@
    (read from its /metrics before and after) give each stage's freshness and Kafka's share: the time each
    record spent between its producer and the agent reading it, for each of the three hops.
 
-    python -m bench.pipeline --tickets 2000 --changes 40
+    python -m bench.pipeline --tickets 2000 --changes 40 [--own-core]
+
+With --own-core, the embedding gets a core of its own, as it would beside a broker and a Milvus on other
+machines: the worker embeds with one torch thread, everything else is pinned to the other cores, and the raw
+rate is taken with one thread as well.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import statistics
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -36,19 +42,37 @@ ROLES = {"worker": "-m copilot worker", "poller": "-m copilot sync", "simulator"
          "Kafka broker": "kafka.Kafka", "Milvus Lite": "milvus_server", "Redis": "redis-server"}
 
 
-def cpu_seconds() -> dict[str, float]:
-    """CPU time (user + system) each role's processes have used so far, from /proc (Linux)."""
-    tick, used = os.sysconf("SC_CLK_TCK"), dict.fromkeys(ROLES, 0.0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def processes() -> Iterator[tuple[str, Path]]:
+    """(role, /proc directory) of each running process of the stack, from /proc (Linux)."""
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # the process ended meanwhile
         for role, marker in ROLES.items():
             if marker in command:
-                used[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+                yield role, proc
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) each role's processes have used so far."""
+    tick, used = os.sysconf("SC_CLK_TCK"), dict.fromkeys(ROLES, 0.0)
+    for role, proc in processes():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[role] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return used
+
+
+def pin_all_but_the_worker(cpus: set[int]) -> None:
+    """Every thread of every process of the stack but the worker may run on `cpus` only."""
+    for role, proc in processes():
+        if role != "worker":
+            for task in proc.glob("task/[0-9]*"):
+                with contextlib.suppress(OSError):  # the thread ended meanwhile
+                    os.sched_setaffinity(int(task.name), cpus)
 
 
 STAGES = ("merge", "summarize", "index")
@@ -72,13 +96,13 @@ def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, floa
     return {k: v - before.get(stage, {}).get(k, 0.0) for k, v in after.get(stage, {}).items()}
 
 
-def raw_embedding_rate(tickets: list[dict]) -> float:
+def raw_embedding_rate(tickets: list[dict], threads: int) -> float:
     """Tickets per second that `encode()` alone embeds: each ticket's text and its subject, in one call."""
     from copilot.providers.embeddings import LocalEmbedder
 
     docs = documents(tickets)
     inputs = [embedding_text(doc, None, RetrievalConfig().embed) for doc in docs] + [doc.subject for doc in docs]
-    embedder = LocalEmbedder()
+    embedder = LocalEmbedder(threads=threads)
     embedder.encode(inputs[:64])  # warm up
     start = time.perf_counter()
     embedder.encode(inputs)
@@ -93,12 +117,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--changes", type=int, default=40)
+    parser.add_argument("--own-core", action="store_true",
+                        help="the worker embeds with one torch thread, and every other process of the stack, "
+                             "this one included, runs on the other cores; the raw rate then uses one thread too")
     args = parser.parse_args()
     tickets = generate_tickets(args.tickets, seed=3)
+    threads, all_cpus = (1 if args.own_core else 0), os.sched_getaffinity(0)
     from pymilvus import MilvusClient
     from redis import Redis
 
-    with sandbox(COPILOT_POLL_INTERVAL="0.5") as r:
+    with sandbox(COPILOT_POLL_INTERVAL="0.5", COPILOT_EMBED_THREADS=str(threads)) as r:
         port, key, domain = free_port(), "bench-key", "bench.freshdesk.test"
         data = r.write_jsonl("tickets.jsonl", tickets)
         r.start("simulator", "simulator", "--port", str(port), "--domain", domain, "--tickets", str(data),
@@ -112,6 +140,10 @@ def main() -> None:
         time.sleep(20)  # let the worker join its group and load the model before the clock starts
         cpu_before = cpu_seconds()
         r.start("sync", "sync")
+        if args.own_core:
+            others = all_cpus - {min(all_cpus)}
+            pin_all_but_the_worker(others)  # the poller included, just started: its later threads inherit this
+            os.sched_setaffinity(0, others)
         poll(lambda: redis.hlen(indexed_key) >= len(tickets), timeout=1800, interval=0.5)
         cpu = {role: seconds - cpu_before[role] for role, seconds in cpu_seconds().items()}
         milvus = MilvusClient(uri=r.env["COPILOT_MILVUS_URI"])
@@ -140,10 +172,13 @@ def main() -> None:
         stages = {name: {stage: between(before, histograms(metrics_url, name), stage) for stage in STAGES}
                   for name, before in read.items()}
 
-    raw_rate = raw_embedding_rate(tickets)
-    print(f"machine: {machine()}")
+    os.sched_setaffinity(0, all_cpus)
+    raw_rate = raw_embedding_rate(tickets, threads)
+    print(f"machine: {machine()}; " + ("the worker embeds with one torch thread and every other process runs on "
+                                       "the other cores" if args.own_core else "every process shares every core"))
     print(f"backfill: {len(rows)} tickets, pipeline {pipeline_rate:.1f} tickets/s end to end; "
-          f"raw encode() {raw_rate:.1f} tickets/s (text and subject); ratio {pipeline_rate / raw_rate:.2f}")
+          f"raw encode() {raw_rate:.1f} tickets/s (text and subject, {threads or 'default'} torch threads); "
+          f"ratio {pipeline_rate / raw_rate:.2f}")
     print(f"CPU seconds during the backfill ({len(rows)} tickets, {os.cpu_count()} cores): " + ", ".join(
         f"{role} {seconds:.1f} ({seconds / len(rows) * 1000:.1f} ms per ticket)" for role, seconds in cpu.items()))
     print(f"freshness over {len(lags)} single changes (seen by the poller -> searchable): "
