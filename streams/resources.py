@@ -19,6 +19,7 @@ from copilot.result_cache import NeighbourhoodCache
 from copilot.retrieval_config import RetrievalConfig
 from copilot.settings import Settings
 from copilot.tenants import retrieval_of
+from streams.retry import with_backoff
 from streams.warming import Warmer
 
 RETRIEVAL_TTL = 10.0  # seconds a worker keeps a tenant's retrieval settings before reading them again
@@ -44,8 +45,8 @@ class WorkerResources:
 
     async def open(self) -> None:
         """Load the model and open the index now: loading takes seconds, which the first batch would otherwise
-        wait for after every start and rebalance."""
-        await self.index()
+        wait for after every start and rebalance. A Milvus that is not up yet is waited for, as writes do."""
+        await with_backoff(self.index)
         WORKER_READY.set(1)
 
     async def embedder(self) -> Embedder:

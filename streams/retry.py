@@ -10,7 +10,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 TRANSIENT = (MilvusException, ConnectionError, OSError, TimeoutError)
 
 
-async def with_backoff(operation: Callable[[], Awaitable[None]], give_up_after: float = 300.0) -> None:
+async def with_backoff(operation: Callable[[], Awaitable[object]], give_up_after: float = 300.0) -> None:
     """Retry transient failures with capped exponential backoff; re-raise once `give_up_after` seconds pass."""
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(TRANSIENT),
                                        wait=wait_exponential_jitter(initial=0.5, max=30.0),

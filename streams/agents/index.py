@@ -22,8 +22,6 @@ from streams.rows import row_identity, ticket_row
 from streams.topics import StreamTopics
 from streams.warming import WARM_STATUSES
 
-WRITE_CHUNK = 16  # tickets embedded per call; each chunk's write overlaps the next chunk's embedding
-
 
 def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -> None:
     async def write(items: list[SummarizedDocument]) -> None:
@@ -38,7 +36,7 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     embedder, idx = await resources.embedder(), await resources.index()
     embeds = {t: (await resources.retrieval(t)).embed for t in {i.document.tenant for i in items}}
     live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted], embeds)
-    await _embed_and_upsert(live, embeds, embedder, idx)
+    await _embed_and_upsert(live, embeds, embedder, idx, resources.settings.worker.index_write_chunk)
     await idx.delete(idx.tickets_alias, [i.document.key for i in gone])
     if live or gone:
         changed: dict[str, list[str]] = {}
@@ -60,15 +58,15 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
 
 
 async def _embed_and_upsert(items: list[SummarizedDocument], embeds: dict[str, str], embedder: Embedder,
-                            idx: CopilotIndex) -> None:
+                            idx: CopilotIndex, chunk_size: int) -> None:
     """Each chunk is embedded while the one before it is written, so the model does not wait for Milvus.
 
     Keys are unique within a batch (batching.process_batch keeps the newest message per key), so the chunks'
     writes cannot reorder versions of one ticket."""
     writing: asyncio.Task[None] | None = None
     try:
-        for start in range(0, len(items), WRITE_CHUNK):
-            chunk = items[start:start + WRITE_CHUNK]
+        for start in range(0, len(items), chunk_size):
+            chunk = items[start:start + chunk_size]
             vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant])
                                             for i in chunk] + [i.document.subject for i in chunk])
             now = utcnow()

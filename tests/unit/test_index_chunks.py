@@ -10,10 +10,11 @@ import pytest
 from copilot.documents import embedding_text
 from copilot.domain import MergedDocument, SummarizedDocument
 from copilot.retrieval_config import RetrievalConfig
-from streams.agents.index import WRITE_CHUNK, _embed_and_upsert
+from streams.agents.index import _embed_and_upsert
 from tests.helpers import at
 
 EMBED = RetrievalConfig().embed
+CHUNK = 16
 
 
 def _items(count: int) -> list[SummarizedDocument]:
@@ -66,10 +67,10 @@ class Index:
 
 
 async def test_each_chunk_is_written_while_the_next_is_embedded_and_every_row_gets_its_own_vectors():
-    items = _items(WRITE_CHUNK * 2 + 3)
+    items = _items(CHUNK * 2 + 3)
     embedder = Embedder()
     index = Index(embedder)
-    await _embed_and_upsert(items, {"t": EMBED}, cast(Any, embedder), cast(Any, index))
+    await _embed_and_upsert(items, {"t": EMBED}, cast(Any, embedder), cast(Any, index), CHUNK)
     assert embedder.calls == 3
     assert index.overlapped == [True, True, False]  # the last write has no next chunk to overlap
     assert [row["ticket_id"] for row in index.rows] == list(range(len(items)))
@@ -79,9 +80,9 @@ async def test_each_chunk_is_written_while_the_next_is_embedded_and_every_row_ge
 
 
 async def test_a_failed_embedding_lets_the_write_in_flight_finish_before_it_is_raised():
-    items = _items(WRITE_CHUNK * 2)
+    items = _items(CHUNK * 2)
     embedder = Embedder(fail_on=1)
     index = Index(embedder)
     with pytest.raises(RuntimeError, match="model crashed"):
-        await _embed_and_upsert(items, {"t": EMBED}, cast(Any, embedder), cast(Any, index))
-    assert [row["ticket_id"] for row in index.rows] == list(range(WRITE_CHUNK))
+        await _embed_and_upsert(items, {"t": EMBED}, cast(Any, embedder), cast(Any, index), CHUNK)
+    assert [row["ticket_id"] for row in index.rows] == list(range(CHUNK))
