@@ -160,10 +160,6 @@ class FeedbackSettings(_Base):
 class WorkerSettings(_Base):
     index_batch_size: int = Field(64, alias="COPILOT_INDEX_BATCH", ge=1)
     index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
-    index_write_chunk: int = Field(
-        16, alias="COPILOT_INDEX_WRITE_CHUNK", ge=1,
-        description="tickets per embedding call and Milvus write within a batch: each chunk is written while the "
-                    "next is embedded; the batch size or more gives one call and one write per batch")
     session_timeout_seconds: float = Field(30.0, alias="COPILOT_KAFKA_SESSION_TIMEOUT", ge=6,
                                            description="how long a dead worker holds its partitions")
     metrics_host: str = Field("127.0.0.1", alias="COPILOT_METRICS_HOST")

@@ -1,11 +1,9 @@
-"""Index agent: batches of summarized documents -> embeddings and Milvus upserts, chunk by chunk (and deletes).
+"""Index agent: batches of summarized documents -> one embedding call -> one Milvus upsert (and deletes).
 
 Rows are keyed by the ticket key, so reprocessing overwrites instead of duplicating.
 """
 
 from __future__ import annotations
-
-import asyncio
 
 import faust
 
@@ -13,7 +11,6 @@ from copilot.documents import embedding_text
 from copilot.domain import SummarizedDocument, utcnow
 from copilot.index import CopilotIndex
 from copilot.metrics import DOCUMENTS
-from copilot.providers.embeddings import Embedder
 from copilot.result_cache import index_changed
 from streams.agents.batching import register_batch_agent
 from streams.freshness import record_freshness
@@ -36,7 +33,11 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     embedder, idx = await resources.embedder(), await resources.index()
     embeds = {t: (await resources.retrieval(t)).embed for t in {i.document.tenant for i in items}}
     live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted], embeds)
-    await _embed_and_upsert(live, embeds, embedder, idx, resources.settings.worker.index_write_chunk)
+    vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant]) for i in live]
+                                   + [i.document.subject for i in live])  # one call: subjects are short
+    now = utcnow()
+    await idx.upsert_tickets([ticket_row(i, embeds[i.document.tenant], v, s, now)
+                              for i, v, s in zip(live, vectors[:len(live)], vectors[len(live):], strict=True)])
     await idx.delete(idx.tickets_alias, [i.document.key for i in gone])
     if live or gone:
         changed: dict[str, list[str]] = {}
@@ -55,31 +56,6 @@ async def index_batch(items: list[SummarizedDocument], resources: WorkerResource
     DOCUMENTS.labels("index", "upserted").inc(len(live))
     DOCUMENTS.labels("index", "unchanged").inc(len(unchanged))
     DOCUMENTS.labels("index", "deleted").inc(len(gone))
-
-
-async def _embed_and_upsert(items: list[SummarizedDocument], embeds: dict[str, str], embedder: Embedder,
-                            idx: CopilotIndex, chunk_size: int) -> None:
-    """Each chunk is embedded while the one before it is written, so the model does not wait for Milvus.
-
-    Keys are unique within a batch (batching.process_batch keeps the newest message per key), so the chunks'
-    writes cannot reorder versions of one ticket."""
-    writing: asyncio.Task[None] | None = None
-    try:
-        for start in range(0, len(items), chunk_size):
-            chunk = items[start:start + chunk_size]
-            vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant])
-                                            for i in chunk] + [i.document.subject for i in chunk])
-            now = utcnow()
-            rows = [ticket_row(i, embeds[i.document.tenant], v, s, now)
-                    for i, v, s in zip(chunk, vectors[:len(chunk)], vectors[len(chunk):], strict=True)]
-            if writing is not None:
-                await writing
-            writing = asyncio.create_task(idx.upsert_tickets(rows))
-        if writing is not None:
-            await writing
-    finally:
-        if writing is not None and not writing.done():  # an embedding failed: let the write end before the retry
-            await asyncio.gather(writing, return_exceptions=True)
 
 
 async def _changed(idx: CopilotIndex, items: list[SummarizedDocument], embeds: dict[str, str]
