@@ -91,6 +91,15 @@ def histograms(metrics_url: str, name: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def worker_ready(metrics_url: str) -> bool:
+    try:
+        text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()  # noqa: S310 - 127.0.0.1
+    except OSError:
+        return False  # its metrics server is not up yet
+    return any(sample.name == "copilot_worker_ready" and sample.value == 1
+               for family in text_string_to_metric_families(text) for sample in family.samples)
+
+
 def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], stage: str
             ) -> dict[str, float]:
     return {k: v - before.get(stage, {}).get(k, 0.0) for k, v in after.get(stage, {}).items()}
@@ -137,7 +146,7 @@ def main() -> None:
         metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         redis = Redis.from_url(r.env["COPILOT_REDIS_URL"], decode_responses=True)
         indexed_key = f"sandbox:progress:{domain}:indexed"
-        time.sleep(20)  # let the worker join its group and load the model before the clock starts
+        poll(lambda: worker_ready(metrics_url), timeout=300, interval=0.5)  # joined, model loaded: start the clock
         cpu_before = cpu_seconds()
         r.start("sync", "sync")
         if args.own_core:
