@@ -14,14 +14,13 @@ import argparse
 import statistics
 import time
 
-from bench.documents import documents
+from bench.documents import documents, embedding_inputs
 from connectors.freshdesk.simulator.demo import generate_tickets
-from copilot.documents import embedding_text
 from copilot.providers.embeddings import LocalEmbedder
-from copilot.retrieval_config import RetrievalConfig
 from copilot.sandbox import machine
+from copilot.settings import WorkerSettings
 
-INDEX_BATCH = 64  # tickets per index-agent call (COPILOT_INDEX_BATCH's default)
+INDEX_BATCH: int = WorkerSettings.model_fields["index_batch_size"].default  # tickets per index-agent call
 
 
 def rate(embedder: LocalEmbedder, calls: list[list[str]], tickets: int) -> float:
@@ -37,12 +36,10 @@ def main() -> None:
     parser.add_argument("--passes", default="64,32,16", help="forward-pass sizes to compare")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    docs = documents(generate_tickets(args.tickets, seed=3))  # bench.pipeline's tickets
-    texts = [embedding_text(doc, None, RetrievalConfig().embed) for doc in docs]
-    subjects = [doc.subject for doc in docs]
+    texts, subjects = embedding_inputs(documents(generate_tickets(args.tickets, seed=3)))  # bench.pipeline's
     shapes = {"one call": [texts + subjects],
               f"calls of {INDEX_BATCH} tickets": [texts[i:i + INDEX_BATCH] + subjects[i:i + INDEX_BATCH]
-                                                  for i in range(0, len(docs), INDEX_BATCH)]}
+                                                  for i in range(0, len(texts), INDEX_BATCH)]}
     embedder = LocalEmbedder()
     passes = [int(p) for p in args.passes.split(",")]
     rates: dict[tuple[int, str], list[float]] = {}
@@ -50,8 +47,8 @@ def main() -> None:
         for size in passes:
             embedder.batch_size = size
             for shape, calls in shapes.items():
-                rates.setdefault((size, shape), []).append(rate(embedder, calls, len(docs)))
-    print(f"machine: {machine()}; {len(docs)} tickets, median of {args.repeats}, tickets/s (text and subject)")
+                rates.setdefault((size, shape), []).append(rate(embedder, calls, len(texts)))
+    print(f"machine: {machine()}; {len(texts)} tickets, median of {args.repeats}, tickets/s (text and subject)")
     for size in passes:
         print(f"passes of {size}: " + ", ".join(
             f"{shape} {statistics.median(rates[(size, shape)]):.1f}" for shape in shapes))

@@ -32,10 +32,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.documents import documents
+from bench.documents import documents, embedding_inputs
 from connectors.freshdesk.simulator.demo import generate_tickets
-from copilot.documents import embedding_text
-from copilot.retrieval_config import RetrievalConfig
 from copilot.sandbox import free_port, machine, poll, sandbox
 
 ROLES = {"worker": "-m copilot worker", "poller": "-m copilot sync", "simulator": "-m copilot simulator",
@@ -109,13 +107,13 @@ def raw_embedding_rate(tickets: list[dict], threads: int) -> float:
     """Tickets per second that `encode()` alone embeds: each ticket's text and its subject, in one call."""
     from copilot.providers.embeddings import LocalEmbedder
 
-    docs = documents(tickets)
-    inputs = [embedding_text(doc, None, RetrievalConfig().embed) for doc in docs] + [doc.subject for doc in docs]
+    texts, subjects = embedding_inputs(documents(tickets))
+    inputs = texts + subjects
     embedder = LocalEmbedder(threads=threads)
     embedder.encode(inputs[:64])  # warm up
     start = time.perf_counter()
     embedder.encode(inputs)
-    return len(docs) / (time.perf_counter() - start)
+    return len(texts) / (time.perf_counter() - start)
 
 
 def percentile(values: list[float], q: float) -> float:
