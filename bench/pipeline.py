@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from bench.documents import documents, embedding_inputs
 from connectors.freshdesk.simulator.demo import generate_tickets
@@ -76,26 +77,29 @@ def pin_all_but_the_worker(cpus: set[int]) -> None:
 STAGES = ("merge", "summarize", "index")
 
 
+def samples(metrics_url: str) -> Iterator[Sample]:
+    """Every sample the worker's /metrics shows now."""
+    text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()  # noqa: S310 - 127.0.0.1
+    for family in text_string_to_metric_families(text):
+        yield from family.samples
+
+
 def histograms(metrics_url: str, name: str) -> dict[str, dict[str, float]]:
     """Per stage, a histogram's `count`, `sum` and cumulative bucket counts (keyed by `le`) read now."""
-    text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()  # noqa: S310 - 127.0.0.1
     out: dict[str, dict[str, float]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.startswith(name) and sample.labels.get("stage") in STAGES:
-                stage = out.setdefault(sample.labels["stage"], {})
-                suffix = sample.name[len(name) + 1:]
-                stage[sample.labels["le"] if suffix == "bucket" else suffix] = sample.value
+    for sample in samples(metrics_url):
+        if sample.name.startswith(name) and sample.labels.get("stage") in STAGES:
+            stage = out.setdefault(sample.labels["stage"], {})
+            suffix = sample.name[len(name) + 1:]
+            stage[sample.labels["le"] if suffix == "bucket" else suffix] = sample.value
     return out
 
 
 def worker_ready(metrics_url: str) -> bool:
     try:
-        text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()  # noqa: S310 - 127.0.0.1
+        return any(s.name == "copilot_worker_ready" and s.value == 1 for s in samples(metrics_url))
     except OSError:
         return False  # its metrics server is not up yet
-    return any(sample.name == "copilot_worker_ready" and sample.value == 1
-               for family in text_string_to_metric_families(text) for sample in family.samples)
 
 
 def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], stage: str
@@ -128,8 +132,10 @@ def main() -> None:
                         help="the worker embeds with one torch thread, and every other process of the stack, "
                              "this one included, runs on the other cores; the raw rate then uses one thread too")
     args = parser.parse_args()
-    tickets = generate_tickets(args.tickets, seed=3)
     threads, all_cpus = (1 if args.own_core else 0), os.sched_getaffinity(0)
+    if args.own_core and len(all_cpus) < 2:
+        parser.error(f"--own-core needs at least 2 CPUs; this process may use {len(all_cpus)}")
+    tickets = generate_tickets(args.tickets, seed=3)
     from pymilvus import MilvusClient
     from redis import Redis
 
