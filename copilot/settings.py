@@ -88,9 +88,8 @@ class ProviderSettings(_Base):
                                   description="texts per OpenAI embeddings request")
     local_embed_batch_size: int = Field(
         16, alias="COPILOT_LOCAL_EMBED_BATCH", ge=1,
-        description="texts per forward pass of the local model; each pass pads its texts to its longest, so the "
-                    "index agent's calls of mixed lengths ran 30% faster in passes of 16 than of 64 "
-                    "(bench.embed_batches)")
+        description="texts per forward pass of the local model; each pass pads its texts to its longest, which "
+                    "costs the index agent's calls of mixed lengths less in small passes (bench.embed_batches)")
     embed_threads: int = Field(0, alias="COPILOT_EMBED_THREADS", ge=0,
                                description="torch threads for local embeddings (0: torch's default, one per core)")
 
