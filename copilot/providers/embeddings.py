@@ -30,9 +30,10 @@ class LocalEmbedder:
     name = "local:all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, batch_size: int = 16, threads: int = 0) -> None:
-        """`batch_size`: texts per forward pass, each padded to its longest; `threads` > 0 caps torch's threads
-        (0: one per core)."""
+    def __init__(self, batch_size: int = ProviderSettings.model_fields["local_embed_batch_size"].default,
+                 threads: int = 0) -> None:
+        """`batch_size`: texts per forward pass, each padded to its longest (COPILOT_LOCAL_EMBED_BATCH's default);
+        `threads` > 0 caps torch's threads (0: one per CPU the process may run on)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
