@@ -91,7 +91,8 @@ class ProviderSettings(_Base):
         description="texts per forward pass of the local model; each pass pads its texts to its longest, which "
                     "costs the index agent's calls of mixed lengths less in small passes (bench.embed_batches)")
     embed_threads: int = Field(0, alias="COPILOT_EMBED_THREADS", ge=0,
-                               description="torch threads for local embeddings (0: torch's default, one per core)")
+                               description="torch threads for local embeddings (0: torch's default, one per CPU "
+                                           "the process may run on)")
 
     @cached_property
     def openai_configured(self) -> bool:
