@@ -129,17 +129,18 @@ def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, floa
     return {k: v - before.get(stage, {}).get(k, 0.0) for k, v in after.get(stage, {}).items()}
 
 
-def raw_embedding_rate(tickets: list[dict], threads: int) -> float:
-    """Tickets per second that `encode()` alone embeds: each ticket's text and its subject, in one call."""
+def raw_embedding_rate(tickets: list[dict], threads: int) -> tuple[float, float]:
+    """(tickets per second that `encode()` alone embeds: each ticket's text and its subject, in one call;
+    the CPU seconds per ticket this process used for it)."""
     from copilot.providers.embeddings import LocalEmbedder
 
     texts, subjects = embedding_inputs(documents(tickets))
     inputs = texts + subjects
     embedder = LocalEmbedder(threads=threads)
     embedder.encode(inputs[:64])  # warm up
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     embedder.encode(inputs)
-    return len(texts) / (time.perf_counter() - start)
+    return len(texts) / (time.perf_counter() - start), (time.process_time() - cpu) / len(texts)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -210,7 +211,7 @@ def main() -> None:
                   for name, before in read.items()}
 
     os.sched_setaffinity(0, all_cpus)
-    raw_rate = raw_embedding_rate(tickets, threads)
+    raw_rate, raw_cpu = raw_embedding_rate(tickets, threads)
     print(f"machine: {machine()}; " + ("the worker's model thread embeds with one torch thread on a core of its "
                                        "own, every other thread runs on the other cores" if args.own_core
                                        else "every process shares every core"))
@@ -219,7 +220,9 @@ def main() -> None:
           f"ratio {pipeline_rate / raw_rate:.2f}")
     print(f"CPU seconds during the backfill ({len(rows)} tickets, {os.cpu_count()} cores): " + ", ".join(
         f"{role} {seconds:.1f} ({seconds / len(rows) * 1000:.1f} ms per ticket)" for role, seconds in cpu.items()))
-    print(f"the model thread ran {cpu[MODEL] / backfill_seconds:.0%} of the backfill's {backfill_seconds:.1f} s")
+    print(f"the model thread ran {cpu[MODEL] / backfill_seconds:.0%} of the backfill's {backfill_seconds:.1f} s, "
+          f"{cpu[MODEL] / len(rows) * 1000:.1f} ms per ticket; encode() alone used {raw_cpu * 1000:.1f} ms of CPU "
+          "per ticket")
     print(f"freshness over {len(lags)} single changes (seen by the poller -> searchable): "
           f"p50 {statistics.median(lags):.3f} s, p95 {percentile(lags, 95):.3f} s, max {max(lags):.3f} s")
     freshness, transit = stages["copilot_freshness_seconds"], stages["copilot_kafka_transit_seconds"]
