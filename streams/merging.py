@@ -89,24 +89,52 @@ def content_hash(subject: str, description: str, conversations: tuple[MergedConv
 
 
 # -- table encoding: Avro bytes inside JSON, so the state carries schema fingerprints and can evolve ----------
+Blobs = dict[int | None, str]  # base64 Avro of each piece of a state: None for its ticket, else a conversation id
+
+
 def encode_state(state: JoinState) -> bytes:
+    return encode_blobs(state, state_blobs(state))
+
+
+def decode_state(raw: bytes | None) -> JoinState:
+    return decode_blobs(raw)[0]
+
+
+def state_blobs(state: JoinState, previous: JoinState | None = None, known: Blobs | None = None) -> Blobs:
+    """Each piece of `state` encoded; a piece that is the very object it was in `previous` keeps its blob from
+    `known` (the apply functions keep the pieces they do not replace), so a record encodes only its own."""
+    def blob(pid: int | None, piece: object, before: object) -> str:
+        return known[pid] if known and pid in known and piece is before else _b64(serialize(piece))
+
+    earlier = previous or JoinState()
+    blobs: Blobs = {cid: blob(cid, c, earlier.conversations.get(cid)) for cid, c in state.conversations.items()}
+    if state.ticket is not None:
+        blobs[None] = blob(None, state.ticket, earlier.ticket)
+    return blobs
+
+
+def encode_blobs(state: JoinState, blobs: Blobs) -> bytes:
     return json.dumps({
-        "ticket": _b64(serialize(state.ticket)) if state.ticket else None,
-        "conversations": {str(cid): _b64(serialize(c)) for cid, c in state.conversations.items()},
+        "ticket": blobs[None] if state.ticket else None,
+        "conversations": {str(cid): blobs[cid] for cid in state.conversations},
         "emitted": state.emitted_state_hash,
     }).encode()
 
 
-def decode_state(raw: bytes | None) -> JoinState:
+def decode_blobs(raw: bytes | None) -> tuple[JoinState, Blobs]:
     if not raw:
-        return JoinState()
+        return JoinState(), {}
     data = json.loads(raw)
-    return JoinState(
+    blobs: Blobs = {int(cid): blob for cid, blob in data["conversations"].items()}
+    if data["ticket"]:
+        blobs[None] = data["ticket"]
+    state = JoinState(
         ticket=deserialize(TicketEvent, base64.b64decode(data["ticket"])) if data["ticket"] else None,
-        conversations={int(cid): deserialize(ConversationEvent, base64.b64decode(blob))
-                       for cid, blob in data["conversations"].items()},
+        conversations={cid: deserialize(ConversationEvent, base64.b64decode(blob))
+                       for cid, blob in blobs.items() if cid is not None},
         emitted_state_hash=data["emitted"],
     )
+    return state, blobs
 
 
 def _b64(data: bytes) -> str:

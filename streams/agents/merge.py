@@ -12,22 +12,18 @@ from copilot.metrics import DOCUMENTS
 from copilot.wire import deserialize, serialize
 from streams.deadletter import or_dead_letter
 from streams.freshness import record_freshness
-from streams.merging import (
-    JoinState,
-    apply_conversation,
-    apply_ticket,
-    decode_state,
-    encode_state,
-    merged_document,
-)
+from streams.join_states import JoinStates
+from streams.merging import JoinState, apply_conversation, apply_ticket, merged_document
 from streams.resources import WorkerResources
 from streams.tables import StreamTables, put
 from streams.topics import StreamTopics
 
 
 def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
+    states = JoinStates()
+
     async def handle(event: EventT) -> None:
-        state = _apply(decode_state(tables.join_state.get(event.key)), event, topics)
+        state = _apply(states.load(event.key, tables.join_state.get(event.key)), event, topics)
         doc = merged_document(state)
         if doc is not None and doc.state_hash != state.emitted_state_hash:
             await topics.documents.send(key=event.key, value=serialize(doc))  # flushed before the commit
@@ -35,7 +31,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             DOCUMENTS.labels("merge", "emitted").inc()
             record_freshness("merge", doc.seen_at)
             state = replace(state, emitted_state_hash=doc.state_hash)
-        await put(tables.join_state, event, encode_state(state))
+        await put(tables.join_state, event, states.dump(event.key, state))
 
     @app.agent(topics.sources, name="merge")
     async def merge(stream: StreamT) -> None:
