@@ -3,7 +3,8 @@
 1. Backfill: N generated tickets go simulator -> poller -> Kafka -> Faust (join, summarize, embed, index) ->
    Milvus. Reports tickets/s from the first publish to the last index write, next to the raw rate of
    `encode()` on the same inputs (each ticket's text and its subject, as the index agent embeds them) with
-   the same model in one process (the ceiling the pipeline chases).
+   the same model in one process (the ceiling the pipeline chases), the mean of a run before the stack starts
+   and one after it stops.
 2. Freshness: then K single replies, one at a time; for each, the time from the poller seeing the change
    (`seen_at`) to the row being written (`indexed_at`), both stored on the Milvus row. The poll interval is
    not included: it is the time before `seen_at`. Over the same replies, the worker's own histograms
@@ -61,13 +62,14 @@ def cpu_seconds() -> dict[str, float]:
     """CPU time (user + system) each role's processes have used so far, and the worker's model thread's."""
     used = dict.fromkeys(["worker", MODEL, *ROLES], 0.0)
     for role, proc in processes():
-        used[role] += _cpu_of(proc)
+        used[role] += cpu_of(proc)
         if role == "worker":
-            used[MODEL] += sum(_cpu_of(task) for task in proc.glob("task/[0-9]*") if _comm(task) == EMBED_THREAD)
+            used[MODEL] += sum(cpu_of(task) for task in proc.glob("task/[0-9]*")
+                               if os_thread_name(task) == EMBED_THREAD)
     return used
 
 
-def _cpu_of(proc_or_task: Path) -> float:
+def cpu_of(proc_or_task: Path) -> float:
     try:
         fields = (proc_or_task / "stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -75,7 +77,7 @@ def _cpu_of(proc_or_task: Path) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
-def _comm(task: Path) -> str:
+def os_thread_name(task: Path) -> str:
     try:
         return (task / "comm").read_text().strip()
     except OSError:
@@ -88,7 +90,7 @@ def pin_the_model_apart(model_cpu: int, others: set[int]) -> None:
     pinned = False
     for role, proc in processes():
         for task in proc.glob("task/[0-9]*"):
-            model = role == "worker" and _comm(task) == EMBED_THREAD
+            model = role == "worker" and os_thread_name(task) == EMBED_THREAD
             with contextlib.suppress(OSError):  # the thread ended meanwhile
                 os.sched_setaffinity(int(task.name), {model_cpu} if model else others)
             pinned = pinned or model
@@ -129,18 +131,23 @@ def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, floa
     return {k: v - before.get(stage, {}).get(k, 0.0) for k, v in after.get(stage, {}).items()}
 
 
-def raw_embedding_rate(tickets: list[dict], threads: int) -> tuple[float, float]:
-    """(tickets per second that `encode()` alone embeds: each ticket's text and its subject, in one call;
-    the CPU seconds per ticket this process used for it)."""
-    from copilot.providers.embeddings import LocalEmbedder
+class RawEncode:
+    """`encode()` alone on the pipeline's inputs: each ticket's text and its subject, in one call. Taken before
+    and after the pipeline runs, since this machine's speed drifts within minutes."""
 
-    texts, subjects = embedding_inputs(documents(tickets))
-    inputs = texts + subjects
-    embedder = LocalEmbedder(threads=threads)
-    embedder.encode(inputs[:64])  # warm up
-    start, cpu = time.perf_counter(), time.process_time()
-    embedder.encode(inputs)
-    return len(texts) / (time.perf_counter() - start), (time.process_time() - cpu) / len(texts)
+    def __init__(self, tickets: list[dict], threads: int) -> None:
+        from copilot.providers.embeddings import LocalEmbedder
+
+        texts, subjects = embedding_inputs(documents(tickets))
+        self.tickets, self.inputs = len(texts), texts + subjects
+        self.embedder = LocalEmbedder(threads=threads)
+        self.embedder.encode(self.inputs[:64])  # warm up
+
+    def measure(self) -> tuple[float, float]:
+        """(tickets per second, CPU seconds per ticket this process used)."""
+        start, cpu = time.perf_counter(), time.process_time()
+        self.embedder.encode(self.inputs)
+        return self.tickets / (time.perf_counter() - start), (time.process_time() - cpu) / self.tickets
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -160,6 +167,8 @@ def main() -> None:
     if args.own_core and len(all_cpus) < 2:
         parser.error(f"--own-core needs at least 2 CPUs; this process may use {len(all_cpus)}")
     tickets = generate_tickets(args.tickets, seed=3)
+    raw = RawEncode(tickets, threads)
+    raw_before = raw.measure()
     from pymilvus import MilvusClient
     from redis import Redis
 
@@ -211,12 +220,14 @@ def main() -> None:
                   for name, before in read.items()}
 
     os.sched_setaffinity(0, all_cpus)
-    raw_rate, raw_cpu = raw_embedding_rate(tickets, threads)
+    raw_after = raw.measure()
+    raw_rate, raw_cpu = (statistics.mean(m) for m in zip(raw_before, raw_after, strict=True))
     print(f"machine: {machine()}; " + ("the worker's model thread embeds with one torch thread on a core of its "
                                        "own, every other thread runs on the other cores" if args.own_core
                                        else "every process shares every core"))
     print(f"backfill: {len(rows)} tickets, pipeline {pipeline_rate:.1f} tickets/s end to end; "
-          f"raw encode() {raw_rate:.1f} tickets/s (text and subject, {threads or 'default'} torch threads); "
+          f"raw encode() {raw_rate:.1f} tickets/s (text and subject, {threads or 'default'} torch threads; "
+          f"{raw_before[0]:.1f} before the pipeline ran, {raw_after[0]:.1f} after); "
           f"ratio {pipeline_rate / raw_rate:.2f}")
     print(f"CPU seconds during the backfill ({len(rows)} tickets, {os.cpu_count()} cores): " + ", ".join(
         f"{role} {seconds:.1f} ({seconds / len(rows) * 1000:.1f} ms per ticket)" for role, seconds in cpu.items()))
