@@ -83,6 +83,7 @@ class KafkaBroker:
             "transaction.state.log.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
             "num.partitions=1",
+            "metadata.max.idle.interval.ms=5000",
             "",
         ]))
         (self.home / "log4j.properties").write_text(LOG4J)
