@@ -61,7 +61,7 @@ def processes() -> Iterator[tuple[str, Path]]:
 
 
 def cpu_seconds() -> dict[str, float]:
-    """CPU time (user + system) each role's processes have used so far, and the worker's model thread's."""
+    """CPU time (user + system) each role's processes have used so far, and the worker's model threads'."""
     used = dict.fromkeys(["worker", MODEL, *ROLES], 0.0)
     for role, proc in processes():
         used[role] += cpu_of(proc)
