@@ -21,7 +21,7 @@ from copilot.domain import ConversationEvent, TicketEvent, utcnow
 from copilot.sandbox import machine
 from copilot.wire import deserialize, serialize
 from streams.join_states import JoinStates
-from streams.merging import JoinState, apply_conversation, apply_ticket, decode_state, encode_state, merged_document
+from streams.merging import JoinState, apply_event, decode_state, emit, encode_state
 
 KEY = b"bench.freshdesk.test:1"
 Load = Callable[[bytes | None], JoinState]
@@ -40,17 +40,15 @@ def records(conversations: int) -> list[tuple[type, bytes]]:
 
 
 def join(events: list[tuple[type, bytes]], load: Load, dump: Dump) -> None:
-    stored = None
+    """The merge agent's handling of each record (streams.agents.merge), without Kafka."""
+    stored, doc_sent = None, False
     for cls, value in events:
-        state = load(stored)
-        state = apply_ticket(state, deserialize(TicketEvent, value)) if cls is TicketEvent else \
-            apply_conversation(state, deserialize(ConversationEvent, value))
-        doc = merged_document(state)
-        if doc is not None and doc.state_hash != state.emitted_state_hash:
+        state, doc = emit(apply_event(load(stored), deserialize(cls, value)))
+        if doc is not None:
             serialize(doc)
-            state = replace(state, emitted_state_hash=doc.state_hash)
+            doc_sent = True
         stored = dump(state)
-    assert state.emitted_state_hash, "the document was built"
+    assert doc_sent, "the document was built"
 
 
 def cpu_ms(run: Callable[[], None], repeats: int) -> float:

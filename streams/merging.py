@@ -39,6 +39,21 @@ def apply_conversation(state: JoinState, conv: ConversationEvent) -> JoinState:
     return replace(state, conversations={**state.conversations, conv.conversation_id: conv})
 
 
+def apply_event(state: JoinState, event: TicketEvent | ConversationEvent) -> JoinState:
+    if isinstance(event, TicketEvent):
+        return apply_ticket(state, event)
+    return apply_conversation(state, event)
+
+
+def emit(state: JoinState) -> tuple[JoinState, MergedDocument | None]:
+    """(the state marked as emitted, the document to send) when the document is complete and differs from the
+    one last sent; else (the state, None)."""
+    doc = merged_document(state)
+    if doc is None or doc.state_hash == state.emitted_state_hash:
+        return state, None
+    return replace(state, emitted_state_hash=doc.state_hash), doc
+
+
 def merged_document(state: JoinState) -> MergedDocument | None:
     """The document, once the ticket and all the conversations it lists are present."""
     ticket = state.ticket

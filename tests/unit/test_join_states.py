@@ -11,7 +11,7 @@ import pytest
 import streams.merging
 from copilot.domain import ConversationEvent, TicketEvent
 from streams.join_states import JoinStates
-from streams.merging import JoinState, apply_conversation, apply_ticket, decode_state, encode_state
+from streams.merging import JoinState, apply_event, decode_state, encode_state
 from tests.helpers import at, conversation, ticket
 
 KEY = b"acme.freshdesk.com:1"
@@ -27,13 +27,9 @@ def records(conversations: int) -> Iterator[TicketEvent | ConversationEvent]:
     yield ticket(conversation_ids=ids[1:], updated=10)
 
 
-def apply(state: JoinState, record: TicketEvent | ConversationEvent) -> JoinState:
-    return apply_ticket(state, record) if isinstance(record, TicketEvent) else apply_conversation(state, record)
-
-
 def step(state: JoinState, n: int, record: TicketEvent | ConversationEvent) -> JoinState:
     """What the merge agent does with a record: apply it, and now and then emit a document."""
-    state = apply(state, record)
+    state = apply_event(state, record)
     return replace(state, emitted_state_hash=f"emitted at {n}") if n % 3 == 0 else state
 
 
@@ -51,7 +47,7 @@ def test_a_record_encodes_its_own_event_and_decodes_nothing(monkeypatch: pytest.
     encoded, decoded = counting(monkeypatch)
     states, stored = JoinStates(), None
     for record in records(40):
-        stored = states.dump(KEY, apply(states.load(KEY, stored), record))
+        stored = states.dump(KEY, apply_event(states.load(KEY, stored), record))
     assert encoded == [1] * 43  # before: 1, 2, ..., 41 pieces per record: quadratic in the conversations
     assert decoded == []
 
@@ -59,8 +55,8 @@ def test_a_record_encodes_its_own_event_and_decodes_nothing(monkeypatch: pytest.
 def test_a_state_the_table_no_longer_holds_is_decoded_from_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a rebalance another worker may have written the key, or a write may have failed: the table wins."""
     states = JoinStates()
-    mine = states.dump(KEY, apply(JoinState(), ticket(conversation_ids=(11,), updated=5)))
-    theirs = encode_state(apply(decode_state(mine), conversation(11)))
+    mine = states.dump(KEY, apply_event(JoinState(), ticket(conversation_ids=(11,), updated=5)))
+    theirs = encode_state(apply_event(decode_state(mine), conversation(11)))
     _, decoded = counting(monkeypatch)
     assert states.load(KEY, theirs) == decode_state(theirs)
     assert states.load(KEY, None) == JoinState()
@@ -70,7 +66,7 @@ def test_a_state_the_table_no_longer_holds_is_decoded_from_the_table(monkeypatch
 
 def test_only_the_latest_tickets_stay_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
     states = JoinStates(kept=2)
-    stored = {key: states.dump(key, apply(JoinState(), ticket(ticket_id=n)))
+    stored = {key: states.dump(key, apply_event(JoinState(), ticket(ticket_id=n)))
               for n, key in enumerate([b"a", b"b", b"c"])}
     _, decoded = counting(monkeypatch)
     states.load(b"c", stored[b"c"])

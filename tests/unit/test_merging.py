@@ -3,8 +3,10 @@ from dataclasses import replace
 from streams.merging import (
     JoinState,
     apply_conversation,
+    apply_event,
     apply_ticket,
     decode_state,
+    emit,
     encode_state,
     merged_document,
 )
@@ -14,7 +16,7 @@ from tests.helpers import conversation, ticket
 def _state(*events):
     state = JoinState()
     for event in events:
-        state = apply_ticket(state, event) if hasattr(event, "conversation_ids") else apply_conversation(state, event)
+        state = apply_event(state, event)
     return state
 
 
@@ -83,3 +85,13 @@ def test_state_survives_encoding():
     state = replace(_state(ticket(conversation_ids=(11,)), conversation(11)), emitted_state_hash="abc")
     assert decode_state(encode_state(state)) == state
     assert decode_state(None) == JoinState()
+
+
+def test_a_document_is_emitted_once_per_state_and_again_when_it_changes():
+    state, doc = emit(_state(ticket(conversation_ids=(11,), updated=5)))
+    assert doc is None and state.emitted_state_hash is None  # conversation 11 has not arrived
+    state, doc = emit(apply_event(state, conversation(11)))
+    assert doc is not None and state.emitted_state_hash == doc.state_hash
+    assert emit(apply_event(state, conversation(11))) == (state, None)  # redelivered: nothing new
+    state, doc = emit(apply_event(state, ticket(conversation_ids=(11,), updated=6, status=4)))
+    assert doc is not None and doc.status == 4
