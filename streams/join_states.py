@@ -34,9 +34,9 @@ class JoinStates:
         """The state the table stores for `key` as `stored`."""
         kept = self._kept.get(key)
         if kept is None or kept.stored != stored:
-            state, blobs = decode_blobs(stored)
-            kept = self._keep(key, _Kept(stored, state, blobs))
-        self._kept.move_to_end(key)
+            kept = self._keep(key, _Kept(stored, *decode_blobs(stored)))
+        else:
+            self._kept.move_to_end(key)
         return kept.state
 
     def dump(self, key: Hashable, state: JoinState) -> bytes:
