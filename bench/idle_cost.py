@@ -12,31 +12,22 @@ import argparse
 import time
 from collections import Counter
 
-from bench.pipeline import cpu_of, os_thread_name, processes, worker_ready
+from bench.pipeline import cpu_seconds, thread_cpu_seconds, worker_ready
 from copilot.sandbox import free_port, machine, poll, sandbox
 
 
-def cpu_by_role_and_broker_thread() -> tuple[Counter[str], Counter[str]]:
-    roles: Counter[str] = Counter()
-    broker: Counter[str] = Counter()
-    for role, proc in processes():
-        roles[role] += cpu_of(proc)
-        if role == "Kafka broker":
-            for task in proc.glob("task/[0-9]*"):
-                broker[os_thread_name(task)] += cpu_of(task)
-    return roles, broker
-
-
 def share_of_a_core(seconds: float) -> tuple[Counter[str], Counter[str]]:
-    roles_before, broker_before = cpu_by_role_and_broker_thread()
+    """(per role, per broker thread name): the CPU used over the next `seconds`, in cores."""
+    roles_before, broker_before = Counter(cpu_seconds()), thread_cpu_seconds("Kafka broker")
     time.sleep(seconds)
-    roles, broker = cpu_by_role_and_broker_thread()
+    roles, broker = Counter(cpu_seconds()), thread_cpu_seconds("Kafka broker")
     return (Counter({k: (v - roles_before[k]) / seconds for k, v in roles.items()}),
             Counter({k: (v - broker_before[k]) / seconds for k, v in broker.items()}))
 
 
 def report(label: str, roles: Counter[str], broker: Counter[str]) -> None:
-    print(f"{label}: " + ", ".join(f"{role} {share:.1%}" for role, share in roles.most_common()) + " of a core")
+    print(f"{label}: " + ", ".join(f"{role} {share:.1%}" for role, share in roles.most_common() if share >= 0.0005)
+          + " of a core")
     print("  broker threads: " + ", ".join(f"{name} {share:.1%}" for name, share in broker.most_common(6)))
 
 

@@ -31,6 +31,7 @@ import os
 import statistics
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from prometheus_client.samples import Sample
 
 from bench.documents import documents, embedding_inputs
 from connectors.freshdesk.simulator.demo import generate_tickets
-from copilot.providers.embeddings import EMBED_THREAD
+from copilot.providers.embeddings import EMBED_THREAD, LocalEmbedder
 from copilot.sandbox import free_port, machine, poll, sandbox
 
 ROLES = {"worker": "-m copilot worker", "poller": "-m copilot sync", "simulator": "-m copilot simulator",
@@ -65,9 +66,17 @@ def cpu_seconds() -> dict[str, float]:
     used = dict.fromkeys(["worker", MODEL, *ROLES], 0.0)
     for role, proc in processes():
         used[role] += cpu_of(proc)
-        if role == "worker":
-            used[MODEL] += sum(cpu_of(task) for task in proc.glob("task/[0-9]*")
-                               if os_thread_name(task) == EMBED_THREAD)
+    used[MODEL] = thread_cpu_seconds("worker")[EMBED_THREAD]
+    return used
+
+
+def thread_cpu_seconds(role: str) -> Counter[str]:
+    """CPU time the threads of `role`'s processes have used so far, by the name the OS shows for them."""
+    used: Counter[str] = Counter()
+    for each, proc in processes():
+        if each == role:
+            for task in proc.glob("task/[0-9]*"):
+                used[os_thread_name(task)] += cpu_of(task)
     return used
 
 
@@ -137,8 +146,6 @@ class RawEncode:
     and after the pipeline runs, since this machine's speed drifts within minutes."""
 
     def __init__(self, tickets: list[dict], threads: int) -> None:
-        from copilot.providers.embeddings import LocalEmbedder
-
         texts, subjects = embedding_inputs(documents(tickets))
         self.tickets, self.inputs = len(texts), texts + subjects
         self.embedder = LocalEmbedder(threads=threads)
