@@ -83,8 +83,8 @@ class KafkaBroker:
             "transaction.state.log.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
             "num.partitions=1",
-            # the controller's no-op metadata record every 5 s, not 0.5: a one-node broker has no one to fence,
-            # and it cost the idle broker ~6% of a core (bench.idle_cost)
+            # the controller's no-op metadata record every 5 s, not 0.5: a one-node broker has no one to fence;
+            # it takes the raft I/O thread out of the idle broker's CPU (bench.idle_cost, BENCHMARKS.md)
             "metadata.max.idle.interval.ms=5000",
             "",
         ]))
