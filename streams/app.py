@@ -8,6 +8,7 @@ from copilot.settings import Settings
 from copilot.topics import TopicNames
 from streams.agents import articles, feedback, index, merge, summarize
 from streams.freshness import KafkaTransit, consuming_stages
+from streams.recovery import OrderedTableManager
 from streams.resources import WorkerResources
 from streams.tables import declare_tables
 from streams.topics import declare_topics
@@ -32,6 +33,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.worker.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.worker.session_timeout_seconds / 3),
         producer_partitioner=None,
+        TableManager=OrderedTableManager,  # recovery that cannot drop the records waiting at startup
     )
     names = TopicNames(k.namespace)
     app.sensors.add(KafkaTransit(consuming_stages(names)))
