@@ -5,7 +5,9 @@ offsets, then resuming flow control, which empties every stream queue. Records f
 queue and are marked read, the queue is emptied, and their refetch is dropped as already read. So a worker
 that starts or rebalances with a backlog can lose messages: the lost offset either blocks every later commit
 of its partition, or is committed as if the log had a gap there (faust-streaming issue #596). It was seen
-in tests/e2e/test_crash.py, about one run in ten: a ticket's reply never merged after the restart.
+in tests/e2e/test_crash.py, about one run in ten: a ticket's reply never merged after the restart, and in a
+rebalance with a backlog and the seek slowed to 3 s (tests/integration/test_recovery_order.py), two thirds of
+the records were lost.
 
 Here the consumer's flow is stopped before the stream partitions resume, and started again only after the
 seek and the emptying. A fetch that returns while it is stopped reaches no queue: Faust drops it and seeks

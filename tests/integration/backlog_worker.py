@@ -1,19 +1,20 @@
 """A Faust worker for test_recovery_order: it starts with a backlog in its source topic and a slow agent.
 
 Its consumer waits three seconds after seeking to the committed offsets, as a loaded machine may, which is the
-window in which Faust's own end of recovery lets records reach a queue it then empties. The worker prints how
-many distinct records its agent processed, after committing, once all arrived or <wait> seconds passed.
+window in which Faust's own end of recovery lets records reach a queue it then empties. Once its agent has
+processed <records> distinct records, or none for <idle> seconds, the worker commits and prints the values it
+processed (`seen: 0,1,...`).
 
-    python -m tests.integration.backlog_worker <bootstrap> <app id> <topic> <records> <wait> <data dir> \
-        faust|ordered
+    python -m tests.integration.backlog_worker <bootstrap> <app id> <topic> <partitions> <records> <idle> \
+        <data dir> faust|ordered
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
+import time
 
 import faust
 from faust.transport.drivers.aiokafka import Consumer
@@ -22,6 +23,7 @@ from streams.app import broker_url
 
 SEEK_DELAY = 3.0  # seconds the consumer takes after seeking to the committed offsets
 PER_RECORD = 0.02  # seconds the agent takes per record, so the queue still holds records when it is emptied
+MANAGERS = {"faust": "faust.tables:TableManager", "ordered": "streams.recovery:OrderedTableManager"}
 _seek_to_committed = Consumer.seek_to_committed
 
 
@@ -32,32 +34,32 @@ async def _slowly(self: Consumer) -> dict:
 
 
 def main() -> None:
-    bootstrap, app_id, topic_name, records, wait, datadir, manager = sys.argv[1:8]
+    bootstrap, app_id, topic_name, partitions, records, idle, datadir, manager = sys.argv[1:9]
     Consumer.seek_to_committed = _slowly  # type: ignore[method-assign]
-    managers = {"faust": "faust.tables:TableManager", "ordered": "streams.recovery:OrderedTableManager"}
-    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", datadir=datadir, topic_partitions=1,
-                    processing_guarantee="at_least_once", consumer_auto_offset_reset="earliest",
-                    web_enabled=False, producer_partitioner=None, TableManager=managers[manager])
-    source = app.topic(topic_name, key_serializer="raw", value_serializer="raw", partitions=1)
-    app.Table("state", default=None, partitions=1, key_type=bytes, value_type=bytes)  # so recovery runs
-    seen: set[bytes] = set()
-    all_seen = asyncio.Event()
+    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", datadir=datadir,
+                    topic_partitions=int(partitions), processing_guarantee="at_least_once",
+                    consumer_auto_offset_reset="earliest", web_enabled=False, producer_partitioner=None,
+                    broker_session_timeout=6.0, broker_heartbeat_interval=1.0, TableManager=MANAGERS[manager])
+    source = app.topic(topic_name, key_serializer="raw", value_serializer="raw", partitions=int(partitions))
+    app.Table("state", default=None, partitions=int(partitions), key_type=bytes, value_type=bytes)  # so recovery runs
+    seen: set[str] = set()
+    last_seen = time.monotonic()
 
     @app.agent(source)
     async def process(stream: faust.StreamT) -> None:
+        nonlocal last_seen
         async for event in stream.events():
-            seen.add(event.value)
+            seen.add(event.value.decode())
+            last_seen = time.monotonic()
             await asyncio.sleep(PER_RECORD)
-            if len(seen) == int(records):
-                all_seen.set()
 
-    @app.task
+    @app.timer(0.2)
     async def report() -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(all_seen.wait(), float(wait))
+        if len(seen) < int(records) and time.monotonic() - last_seen < float(idle):
+            return
         await asyncio.sleep(0.5)  # the last record's ack
         await app.consumer.commit()
-        print(f"processed: {len(seen)}", flush=True)
+        print(f"seen: {','.join(sorted(seen, key=int))}", flush=True)
         os._exit(0)
 
     faust.Worker(app, loglevel="warning", redirect_stdouts=False).execute_from_commandline()
