@@ -21,7 +21,7 @@ from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = 300  # 6 s of the worker's agent
-IDLE = 15.0  # seconds without a record after which a worker reports: past its start and the seek's delay
+IDLE = 25.0  # seconds without a record after which a worker reports: well past its start and the seek's delay
 
 
 def _create(bootstrap: str, topic: str, partitions: int) -> None:
