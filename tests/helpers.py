@@ -60,3 +60,41 @@ def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
     from copilot.topic_reader import read_topic as read
 
     return [(msg.key() or b"", msg.value() or b"") for msg in read(bootstrap, topic)]
+
+
+def create_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
+
+
+def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, int]]) -> None:
+    """(key, value, partition) records, acknowledged by the broker."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for key, value, partition in records:
+        producer.produce(topic, key=key, value=value, partition=partition)
+    assert producer.flush(30) == 0
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int = 1) -> list[int]:
+    """The group's committed offset of each partition (negative: none); asked again while the group's
+    coordinator moves, as it does in a new group's first seconds."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        attempts = 20
+        while True:
+            try:
+                tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+                return [tp.offset for tp in tps]
+            except KafkaException as exc:
+                attempts -= 1
+                if attempts == 0 or not exc.args[0].retriable():
+                    raise
+                time.sleep(0.5)
+    finally:
+        consumer.close()

@@ -10,36 +10,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-
-from tests.helpers import wait_for
+from tests.helpers import committed_offsets, create_topic, produce, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = 300  # 6 s of the worker's agent
 IDLE = 25.0  # seconds without a record after which a worker reports: well past its start and the seek's delay
 
 
-def _create(bootstrap: str, topic: str, partitions: int) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
-
-
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, int]]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for key, value, partition in records:
-        producer.produce(topic, key=key, value=value, partition=partition)
-    assert producer.flush(30) == 0
-
-
 def _backlog(bootstrap: str, partitions: int, records: int = RECORDS) -> str:
     topic = f"backlog-{uuid.uuid4().hex[:8]}"
-    _create(bootstrap, topic, partitions)
-    _produce(bootstrap, topic, [(f"ticket-{i % 7}".encode(), str(i).encode(), i % partitions) for i in range(records)])
+    create_topic(bootstrap, topic, partitions)
+    produce(bootstrap, topic, [(f"ticket-{i % 7}".encode(), str(i).encode(), i % partitions) for i in range(records)])
     return topic
 
 
@@ -48,8 +32,8 @@ def _group_with_state(bootstrap: str, partitions: int) -> str:
     starts fetching while it reads the changelog."""
     group = f"backlog{uuid.uuid4().hex[:8]}"
     changelog = f"{group}-state-changelog"
-    _create(bootstrap, changelog, partitions)
-    _produce(bootstrap, changelog, [(f"ticket-{p}".encode(), b"state before the restart", p)
+    create_topic(bootstrap, changelog, partitions)
+    produce(bootstrap, changelog, [(f"ticket-{p}".encode(), b"state before the restart", p)
                                     for p in range(partitions)])
     return group
 
@@ -68,24 +52,6 @@ def _seen(worker: subprocess.Popen) -> set[int]:
     return {int(v) for v in line.removeprefix("seen: ").split(",") if v}
 
 
-def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> list[int]:
-    """The group's committed offsets; asked again while the coordinator moves (a new group's first minutes)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        attempts = 20
-        while True:
-            try:
-                tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-                return [tp.offset for tp in tps]
-            except KafkaException as exc:
-                attempts -= 1
-                if attempts == 0 or not exc.args[0].retriable():
-                    raise
-                time.sleep(0.5)
-    finally:
-        consumer.close()
-
-
 def _ends(partitions: int, records: int) -> list[int]:
     return [len(range(p, records, partitions)) for p in range(partitions)]
 
@@ -96,12 +62,12 @@ def test_a_worker_started_with_a_backlog_processes_and_commits_all_of_it(service
 
     group = _group_with_state(bootstrap, 1)
     assert _seen(_start(bootstrap, group, topic, 1, tmp_path / "ordered")) == set(range(RECORDS))
-    assert _committed(bootstrap, group, topic, 1) == [RECORDS]
+    assert committed_offsets(bootstrap, group, topic, 1) == [RECORDS]
 
     # The window really is there: Faust's own order loses records, and the gap they leave holds the commits.
     group = _group_with_state(bootstrap, 1)
     assert len(_seen(_start(bootstrap, group, topic, 1, tmp_path / "faust", "faust"))) < RECORDS
-    assert _committed(bootstrap, group, topic, 1) < [RECORDS]
+    assert committed_offsets(bootstrap, group, topic, 1) < [RECORDS]
 
 
 def test_workers_rebalanced_in_the_middle_of_a_backlog_process_and_commit_all_of_it(services, tmp_path):
@@ -110,9 +76,9 @@ def test_workers_rebalanced_in_the_middle_of_a_backlog_process_and_commit_all_of
     records = 1000  # 20 s of one agent: the second worker joins well before the first is through
     topic, group = _backlog(bootstrap, 2, records), _group_with_state(bootstrap, 2)
     first = _start(bootstrap, group, topic, 2, tmp_path / "first", records=records)
-    wait_for(lambda: sum(max(o, 0) for o in _committed(bootstrap, group, topic, 2)) > 0, 60, interval=0.5,
+    wait_for(lambda: sum(max(o, 0) for o in committed_offsets(bootstrap, group, topic, 2)) > 0, 60, interval=0.5,
              what="the first worker to commit some of the backlog")
     second = _start(bootstrap, group, topic, 2, tmp_path / "second", records=records)  # both recover again
 
     assert _seen(first) | _seen(second) == set(range(records))
-    assert _committed(bootstrap, group, topic, 2) == _ends(2, records)
+    assert committed_offsets(bootstrap, group, topic, 2) == _ends(2, records)

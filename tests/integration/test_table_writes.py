@@ -12,38 +12,23 @@ import sys
 import uuid
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-
-from tests.helpers import read_topic
+from tests.helpers import committed_offsets, create_topic, produce, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def committed_offset(bootstrap: str, group: str, topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        [position] = consumer.committed([TopicPartition(topic, 0)], timeout=10)
-        return position.offset
-    finally:
-        consumer.close()
 
 
 def test_put_keeps_the_state_of_a_committed_event_that_assignment_loses(services, tmp_path):
     bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
     app_id, topic = f"tables{uuid.uuid4().hex[:8]}", f"tables-in-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic].result(30)
-    producer = Producer({"bootstrap.servers": bootstrap})
-    producer.produce(topic, key=b"ticket-1", value=b"state after the reply")
-    assert producer.flush(30) == 0
+    create_topic(bootstrap, topic)
+    produce(bootstrap, topic, [(b"ticket-1", b"state after the reply", 0)])
 
     worker = subprocess.run([sys.executable, "-m", "tests.integration.slow_buffer_worker", bootstrap, app_id, topic,
                              str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=90)
     assert worker.returncode == -9, worker.stderr[-2000:]  # killed itself right after the commit
     assert "committed: True" in worker.stdout, worker.stderr[-2000:]
-    assert committed_offset(bootstrap, app_id, topic) == 1  # a restart would not see the event again
+    assert committed_offsets(bootstrap, app_id, topic) == [1]  # a restart would not see the event again
 
     def changelog(table: str) -> list[tuple[bytes, bytes]]:
         return list(read_topic(bootstrap, f"{app_id}-{table}-changelog"))
