@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
 
 from copilot.settings import Settings
@@ -18,22 +20,26 @@ def broker_url(bootstrap_servers: str) -> str:
     return ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
 
 
+def faust_app(app_id: str, bootstrap_servers: str, datadir: str, partitions: int, **overrides: Any) -> faust.App:
+    """A Faust app with the settings the worker runs with; the tests' own Faust workers start from them too."""
+    settings: dict[str, Any] = {
+        "broker": broker_url(bootstrap_servers), "store": "memory://", "datadir": datadir,
+        "topic_partitions": partitions, "processing_guarantee": "at_least_once",
+        "consumer_auto_offset_reset": "earliest", "web_enabled": False, "producer_partitioner": None,
+        "TableManager": OrderedTableManager,  # recovery that cannot drop the records waiting at startup
+    }
+    return faust.App(app_id, **{**settings, **overrides})
+
+
 def create_app(settings: Settings) -> faust.App:
     k = settings.kafka
-    app = faust.App(
-        f"{k.namespace}-worker",
-        broker=broker_url(k.bootstrap_servers),
-        store="memory://",
-        datadir=str(settings.stack.data_dir.resolve() / "faust"),  # not "<app id>-data" in the working directory
-        topic_partitions=k.partitions,
+    app = faust_app(
+        f"{k.namespace}-worker", k.bootstrap_servers,
+        str(settings.stack.data_dir.resolve() / "faust"),  # not "<app id>-data" in the working directory
+        k.partitions,
         topic_replication_factor=k.replication_factor,
-        processing_guarantee="at_least_once",
-        consumer_auto_offset_reset="earliest",
-        web_enabled=False,
         broker_session_timeout=settings.worker.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.worker.session_timeout_seconds / 3),
-        producer_partitioner=None,
-        TableManager=OrderedTableManager,  # recovery that cannot drop the records waiting at startup
     )
     names = TopicNames(k.namespace)
     app.sensors.add(KafkaTransit(consuming_stages(names)))

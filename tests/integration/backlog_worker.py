@@ -19,7 +19,7 @@ import time
 import faust
 from faust.transport.drivers.aiokafka import Consumer
 
-from streams.app import broker_url
+from streams.app import faust_app
 
 SEEK_DELAY = 3.0  # seconds the consumer takes after seeking to the committed offsets
 PER_RECORD = 0.02  # seconds the agent takes per record, so the queue still holds records when it is emptied
@@ -36,10 +36,8 @@ async def _slowly(self: Consumer) -> dict:
 def main() -> None:
     bootstrap, app_id, topic_name, partitions, records, idle, datadir, manager = sys.argv[1:9]
     Consumer.seek_to_committed = _slowly  # type: ignore[method-assign]
-    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", datadir=datadir,
-                    topic_partitions=int(partitions), processing_guarantee="at_least_once",
-                    consumer_auto_offset_reset="earliest", web_enabled=False, producer_partitioner=None,
-                    broker_session_timeout=6.0, broker_heartbeat_interval=1.0, TableManager=MANAGERS[manager])
+    app = faust_app(app_id, bootstrap, datadir, int(partitions), broker_session_timeout=6.0,
+                    broker_heartbeat_interval=1.0, TableManager=MANAGERS[manager])
     source = app.topic(topic_name, key_serializer="raw", value_serializer="raw", partitions=int(partitions))
     app.Table("state", default=None, partitions=int(partitions), key_type=bytes, value_type=bytes)  # so recovery runs
     seen: set[str] = set()

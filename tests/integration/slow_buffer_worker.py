@@ -16,7 +16,7 @@ import sys
 import faust
 from faust.transport.producer import ProducerBuffer
 
-from streams.app import broker_url
+from streams.app import faust_app
 from streams.tables import put
 
 BUFFER_DELAY = 2.0  # seconds each buffered record waits before it reaches the Kafka client
@@ -31,9 +31,7 @@ async def _slowly(self: ProducerBuffer, fut: faust.types.FutureMessage) -> None:
 def main() -> None:
     bootstrap, app_id, topic_name, datadir = sys.argv[1:5]
     ProducerBuffer._send_pending = _slowly  # type: ignore[method-assign]
-    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", datadir=datadir, topic_partitions=1,
-                    processing_guarantee="at_least_once", consumer_auto_offset_reset="earliest",
-                    web_enabled=False, producer_partitioner=None)
+    app = faust_app(app_id, bootstrap, datadir, 1)
     source = app.topic(topic_name, key_serializer="raw", value_serializer="raw", partitions=1)
     assigned = app.Table("assigned", default=None, partitions=1, key_type=bytes, value_type=bytes)
     kept = app.Table("kept", default=None, partitions=1, key_type=bytes, value_type=bytes)
