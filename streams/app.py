@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -20,7 +21,23 @@ def broker_url(bootstrap_servers: str) -> str:
     return ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
 
 
-def faust_app(app_id: str, bootstrap_servers: str, datadir: str, partitions: int, **overrides: Any) -> faust.App:
+class CopilotApp(faust.App):
+    """A Faust app that awaits `before_joining` before its consumer joins the group. Faust starts the consumer
+    first and the app's tasks only after table recovery, so a worker that loaded its model in a task held its
+    partitions, unprocessed, for the seconds the load takes: at every start, restart and scale-out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_joining: list[Callable[[], Awaitable[object]]] = []
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        for prepare in self.before_joining:
+            await prepare()
+
+
+def faust_app(app_id: str, bootstrap_servers: str, datadir: str, partitions: int, **overrides: Any
+              ) -> CopilotApp:
     """A Faust app with the settings the worker runs with; the tests' own Faust workers start from them too."""
     settings: dict[str, Any] = {
         "broker": broker_url(bootstrap_servers), "store": "memory://", "datadir": datadir,
@@ -28,7 +45,7 @@ def faust_app(app_id: str, bootstrap_servers: str, datadir: str, partitions: int
         "consumer_auto_offset_reset": "earliest", "web_enabled": False, "producer_partitioner": None,
         "TableManager": OrderedTableManager,  # recovery that cannot drop the records waiting at startup
     }
-    return faust.App(app_id, **{**settings, **overrides})
+    return CopilotApp(app_id, **{**settings, **overrides})
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -46,7 +63,8 @@ def create_app(settings: Settings) -> faust.App:
     topics = declare_topics(app, names)
     tables = declare_tables(app, k.partitions)
     resources = WorkerResources(settings)
-    app.task(resources.open)
+    app.before_joining.append(resources.embedder)  # the model: the slow part (imports, weights)
+    app.task(resources.open)  # the index, once joined: merge and summarize need no Milvus
     merge.register(app, topics, tables, resources)
     summarize.register(app, topics, tables, resources)
     index.register(app, topics, resources)

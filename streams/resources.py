@@ -44,8 +44,9 @@ class WorkerResources:
                              enabled=warm_neighbourhoods and self.neighbourhoods.enabled)
 
     async def open(self) -> None:
-        """Load the model and open the index now: loading takes seconds, which the first batch would otherwise
-        wait for after every start and rebalance. A Milvus that is not up yet is waited for, as writes do."""
+        """Open the index now, with the model if it is not loaded yet (the worker loads it before it joins, see
+        streams.app.CopilotApp), rather than in the first batch. A Milvus that is not up yet is waited for, as
+        writes do."""
         await with_backoff(self.index)
         WORKER_READY.set(1)
 
