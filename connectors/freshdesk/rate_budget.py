@@ -2,10 +2,18 @@
 
 Freshdesk's limit is per account and per minute, and failed calls count too. Each call takes a credit from
 the current window's counter in Redis; past `limit x (1 - reserve)` the caller waits for the next window, so
-the customer's own integrations keep their share. The limit is learned from X-RateLimit-Total. The window's
-phase is learned too: when X-RateLimit-Remaining is back near the full limit, a new window started then.
-A low Remaining (other clients spending) sends us to the next window. A 429 is still honoured by the
-client's Retry-After handling: this budget is there so that it rarely happens.
+the customer's own integrations keep their share.
+
+Calls are also paced (a generic cell rate algorithm: each call reserves the next slot, and a burst may run
+ahead of its slots), so that no minute, window-aligned or not, holds more than the share. Without it, a poller
+over its budget spent each window in seconds and then stalled, with a change waiting, for the rest of the
+minute; paced, it slows down evenly. A quiet account still gets its burst at once. The price is the burst's
+share of the sustained rate: a backfill runs at (share - burst) calls a minute.
+
+The limit is learned from X-RateLimit-Total. The window's phase is learned too: when X-RateLimit-Remaining is
+back near the full limit, a new window started then. A low Remaining (other clients spending) sends us to the
+next window. A 429 is still honoured by the client's Retry-After handling: this budget is there so that it
+rarely happens.
 """
 
 from __future__ import annotations
@@ -19,6 +27,16 @@ from redis.asyncio import Redis
 
 DEFAULT_LIMIT = 50  # a trial account's limit, until the first response tells the real one
 FRESH_WINDOW_SLACK = 5  # calls other clients may make between a window's reset and our first response
+BURST_SHARE = 0.05  # of a minute's share that may go at once after a quiet spell
+MIN_BURST = 3  # calls: one poll's listings (updated, deleted, spam) go out together
+
+# Reserves the next slot: KEYS[1] holds when the next call is due; ARGV: now, seconds between calls, seconds a
+# call may start ahead of its slot. Returns when this call may start.
+_TAKE_SLOT = """
+local due = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.6f', due + tonumber(ARGV[2])), 'EX', 120)
+return string.format('%.6f', due - tonumber(ARGV[3]))
+"""
 
 
 class RateBudget:
@@ -30,6 +48,7 @@ class RateBudget:
         self._reserve = reserve_share
         self._clock = clock
         self._sleep = sleep
+        self._take_slot = redis.register_script(_TAKE_SLOT)
         self.waited = 0.0
 
     async def limit(self) -> int:
@@ -44,7 +63,9 @@ class RateBudget:
         return float(raw) if raw else 0.0
 
     async def acquire(self) -> None:
-        """Take one credit of the current window, waiting for the next window while this one is spent."""
+        """Wait for this call's slot, then take one credit of the current window, waiting for the next window
+        while this one is spent."""
+        await self._wait_until(await self._slot(self._allowed(await self.limit())))
         while True:
             phase = await self._phase()
             minute = int((self._clock() - phase) // 60)
@@ -56,6 +77,15 @@ class RateBudget:
             if used <= self._allowed(await self.limit()):
                 return
             await self._wait_for_window(phase, minute + 1)
+
+    async def _slot(self, allowed: int) -> float:
+        """When this call may start: a burst of B calls at once, then one every 60 / (allowed - B) s. A minute
+        then holds at most `allowed` - 1 calls: one short of the cap, so that rounding and the clocks of other
+        pollers never push a call into the next window's wait."""
+        burst = max(1, min(allowed // 2, max(MIN_BURST, math.floor(allowed * BURST_SHARE))))
+        interval = 60 / max(1, allowed - burst)
+        return float(await self._take_slot(keys=[f"{self._prefix}:due"],
+                                           args=[self._clock(), interval, (burst - 1) * interval]))
 
     async def observe(self, total: int | None, remaining: int | None) -> None:
         """Learn the account's limit and window phase; if others left little, stop until the next window."""
@@ -73,6 +103,10 @@ class RateBudget:
             await self._wait_for_window(phase, int((now - phase) // 60) + 1)
 
     async def _wait_for_window(self, phase: float, minute: int) -> None:
-        delay = max(0.0, phase + minute * 60 - self._clock()) + 0.05
-        self.waited += delay
-        await self._sleep(delay)
+        await self._wait_until(phase + minute * 60 + 0.05)
+
+    async def _wait_until(self, moment: float) -> None:
+        delay = moment - self._clock()
+        if delay > 0:
+            self.waited += delay
+            await self._sleep(delay)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.freshdesk.adapter import FreshdeskAdapter
@@ -34,22 +35,46 @@ async def test_two_pollers_share_one_budget_and_leave_the_reserve(redis, namespa
     clock = FakeTime()
     a, b = (RateBudget(redis, namespace, "acme", 0.1, clock=clock.time, sleep=clock.sleep) for _ in range(2))
     await a.observe(total=100, remaining=100)  # a fresh window of the account began now
-    for _ in range(45):
-        await a.acquire()
-        await b.acquire()
-    assert a.waited == b.waited == 0 and clock.now == START
-    await b.acquire()  # the 91st call of the window waits for the account's next window
-    assert START + timedelta(seconds=60) <= clock.now < START + timedelta(seconds=61)
+    calls = []
+    for _ in range(50):
+        for budget in (a, b):
+            await budget.acquire()
+            calls.append(clock.now)
+    # the two take turns in one pace: together, nearly the whole 90-call share of the window, and never more
+    assert 86 <= sum(t < START + timedelta(seconds=60) for t in calls) <= 90
 
 
 async def test_unknown_limit_is_a_trial_accounts_and_low_remaining_waits(redis, namespace):
     clock = FakeTime()
     budget = RateBudget(redis, namespace, "new", 0.1, clock=clock.time, sleep=clock.sleep)
-    for _ in range(45):  # 90% of the 50 calls a trial account has
+    calls = []
+    for _ in range(45):
         await budget.acquire()
-    assert budget.waited == 0
+        calls.append(clock.now)
+    # 90% of the 50 calls a trial account has is 45: a burst of 3, then 42 a minute
+    assert calls[2] == START and (calls[-1] - calls[2]).total_seconds() == pytest.approx(60, abs=0.01)
+    waited = budget.waited
     await budget.observe(total=400, remaining=20)  # someone else spent the account's minute
-    assert budget.waited > 0
+    assert budget.waited > waited
+
+
+async def test_a_poller_over_its_budget_slows_down_evenly_instead_of_stalling(redis, namespace):
+    """Three listings every half second want 360 calls a minute; a 60-call account leaves 54. Unpaced, the
+    poller spent that in a few seconds and waited out the rest of each minute, and a change with it."""
+    clock = FakeTime()
+    budget = RateBudget(redis, namespace, "busy", 0.1, clock=clock.time, sleep=clock.sleep)
+    await budget.observe(total=60, remaining=60)  # a fresh window of the account began now
+    calls = []
+    while clock.now < START + timedelta(minutes=3):
+        for _ in range(3):
+            await budget.acquire()
+            calls.append(clock.now)
+        await clock.sleep(0.5)
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(calls, calls[1:], strict=False)]
+    assert max(gaps) < 1.2, max(gaps)  # 60 / 51 s: a burst of 3, then 51 a minute
+    for start in range(len(calls)):  # any minute, window-aligned or not, holds at most the 54
+        assert sum(calls[start] <= t < calls[start] + timedelta(minutes=1) for t in calls) <= 54
+    assert len(calls) >= 3 * 51
 
 
 async def test_a_sync_under_a_tight_limit_never_gets_a_429(redis, namespace):
