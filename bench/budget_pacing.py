@@ -18,21 +18,12 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
-
-from connectors.freshdesk.adapter import FreshdeskAdapter
-from connectors.freshdesk.client import FreshdeskClient
-from connectors.freshdesk.rate_budget import RateBudget
+from bench.budgeted_poller import NAMESPACE, budgeted_poller
 from connectors.freshdesk.simulator.account import SimulatedAccount
 from connectors.freshdesk.simulator.demo import generate_tickets
-from connectors.freshdesk.simulator.server import SIMULATOR, SimulatorConfig, create_simulator_app
-from connectors.poller import TenantPoller
 from connectors.publisher import KafkaPublisher, OutgoingMessage
-from connectors.sync_state import SyncState
 from copilot.sandbox import machine, sandbox
-from copilot.settings import KafkaSettings
-from copilot.topics import TopicNames, ensure_topics
+from copilot.topics import TopicNames
 
 TRIAL_LIMIT = 50
 POLL_SECONDS = 1.0
@@ -42,9 +33,9 @@ TICKETS = 20
 class TimedPublisher(KafkaPublisher):
     """Remembers when each ticket was last published."""
 
-    def __init__(self, bootstrap_servers: str, tickets_topic: str) -> None:
+    def __init__(self, bootstrap_servers: str) -> None:
         super().__init__(bootstrap_servers)
-        self._tickets_topic = tickets_topic
+        self._tickets_topic = TopicNames(NAMESPACE).tickets
         self.published: dict[int, float] = {}
         self.changed = asyncio.Condition()
 
@@ -58,7 +49,8 @@ class TimedPublisher(KafkaPublisher):
             self.changed.notify_all()
 
     async def wait_for(self, ticket_id: int, after: float) -> float:
-        """When the ticket was first published after `after`."""
+        """When the ticket was last published, once that is after `after` (a ticket is published once a poll at
+        most, and polls are a second apart, so this is its first publication after `after`)."""
         async with self.changed:
             await self.changed.wait_for(lambda: self.published.get(ticket_id, 0) >= after)
         return self.published[ticket_id]
@@ -66,22 +58,13 @@ class TimedPublisher(KafkaPublisher):
 
 async def measure(env: dict[str, str], minutes: float, seed: int) -> tuple[list[float], list[int], int, list[str]]:
     """(each reply's wait in seconds, calls in each finished account window, 429 responses, failed polls)"""
-    names = TopicNames("sandbox")
-    kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=env["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE="sandbox",
-                          COPILOT_KAFKA_PARTITIONS=2)
-    ensure_topics(kafka)
     account = SimulatedAccount()
     account.load_tickets(generate_tickets(TICKETS, seed=seed))
-    server = TestServer(create_simulator_app(account, SimulatorConfig("trial", "k", rate_limit_per_minute=TRIAL_LIMIT)))
-    await server.start_server()
-    redis = Redis.from_url(env["COPILOT_REDIS_URL"], decode_responses=True)
-    publisher = TimedPublisher(kafka.bootstrap_servers, names.tickets)
-    budget = RateBudget(redis, "sandbox", "trial", reserve_share=0.1)
     waits: list[float] = []
     failures: list[str] = []
-    async with FreshdeskClient(str(server.make_url("")), "k", budget=budget) as client:
-        poller = TenantPoller("trial", FreshdeskAdapter("trial", client), publisher,
-                              SyncState(redis, "sandbox", "trial"), TopicNames("sandbox"))
+    async with budgeted_poller(env, "trial", account, TRIAL_LIMIT, TimedPublisher) as (poller, client, simulator):
+        publisher = poller.publisher
+        assert isinstance(publisher, TimedPublisher)
         await poller.sync_tickets()  # the backfill
 
         stop = asyncio.Event()
@@ -106,11 +89,7 @@ async def measure(env: dict[str, str], minutes: float, seed: int) -> tuple[list[
             waits.append(await asyncio.wait_for(publisher.wait_for(ticket_id, replied), 300) - replied)
         stop.set()
         await polling
-    simulator = server.app[SIMULATOR]
     windows = simulator.window.closed
-    publisher.close()
-    await redis.aclose()
-    await server.close()
     return waits, windows, client.rate.throttled, failures
 
 

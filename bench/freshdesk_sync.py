@@ -13,47 +13,22 @@ import argparse
 import asyncio
 import time
 
-from aiohttp.test_utils import TestServer
-from redis.asyncio import Redis
-
-from connectors.freshdesk.adapter import FreshdeskAdapter
-from connectors.freshdesk.client import FreshdeskClient
-from connectors.freshdesk.rate_budget import RateBudget
+from bench.budgeted_poller import budgeted_poller
 from connectors.freshdesk.simulator.account import SimulatedAccount
 from connectors.freshdesk.simulator.demo import generate_tickets
-from connectors.freshdesk.simulator.server import SIMULATOR, SimulatorConfig, create_simulator_app
-from connectors.poller import TenantPoller
-from connectors.publisher import KafkaPublisher
-from connectors.sync_state import SyncState
 from copilot.sandbox import machine, sandbox
-from copilot.settings import KafkaSettings
-from copilot.topics import TopicNames, ensure_topics
 
 PRO_LIMIT = 400
 
 
 async def backfill(env: dict[str, str], count: int) -> dict[str, float]:
-    kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=env["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE="sandbox",
-                          COPILOT_KAFKA_PARTITIONS=2)
-    ensure_topics(kafka)
     account = SimulatedAccount()
     account.load_tickets(generate_tickets(count, seed=21))
-    server = TestServer(create_simulator_app(account, SimulatorConfig("pro", "k", rate_limit_per_minute=PRO_LIMIT)))
-    await server.start_server()
-    redis = Redis.from_url(env["COPILOT_REDIS_URL"], decode_responses=True)
-    publisher = KafkaPublisher(kafka.bootstrap_servers)
-    budget = RateBudget(redis, "sandbox", "pro", reserve_share=0.1)
-    start = time.monotonic()
-    async with FreshdeskClient(str(server.make_url("")), "k", budget=budget) as client:
-        poller = TenantPoller("pro", FreshdeskAdapter("pro", client), publisher, SyncState(redis, "sandbox", "pro"),
-                              TopicNames("sandbox"))
+    async with budgeted_poller(env, "pro", account, PRO_LIMIT) as (poller, client, simulator):
+        start = time.monotonic()
         result = await poller.sync_tickets()
-    elapsed = time.monotonic() - start
-    simulator = server.app[SIMULATOR]
+        elapsed = time.monotonic() - start
     served, windows = simulator.calls, simulator.window.closed
-    publisher.close()
-    await redis.aclose()
-    await server.close()
     return {"tickets": result.tickets, "calls": served, "throttled": client.rate.throttled,
             "minutes": elapsed / 60, "busiest": max(windows, default=served),
             "full_windows": len(windows), "per_full_window": sum(windows) / max(1, len(windows))}
