@@ -65,7 +65,8 @@ class RateBudget:
     async def acquire(self) -> None:
         """Wait for this call's slot, then take one credit of the current window, waiting for the next window
         while this one is spent."""
-        await self._wait_until(await self._slot(self._allowed(await self.limit())))
+        allowed = self._allowed(await self.limit())
+        await self._wait_until(await self._slot(allowed))
         while True:
             phase = await self._phase()
             minute = int((self._clock() - phase) // 60)
@@ -74,9 +75,10 @@ class RateBudget:
                 pipe.incr(key)
                 pipe.expire(key, 120)
                 used, _ = await pipe.execute()
-            if used <= self._allowed(await self.limit()):
+            if used <= allowed:
                 return
             await self._wait_for_window(phase, minute + 1)
+            allowed = self._allowed(await self.limit())  # a response may have told the real limit meanwhile
 
     async def _slot(self, allowed: int) -> float:
         """When this call may start: a burst of B calls at once, then one every 60 / (allowed - B) s. A minute
