@@ -140,6 +140,14 @@ def worker_ready(metrics_url: str) -> bool:
         return False  # its metrics server is not up yet
 
 
+def first_record_taken(metrics_url: str) -> bool:
+    """Whether the worker has taken a record off its source topics (its Kafka-transit count for merge)."""
+    try:
+        return histograms(metrics_url, "copilot_kafka_transit_seconds").get("merge", {}).get("count", 0) > 0
+    except OSError:
+        return False  # its metrics server is not up yet
+
+
 def between(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], stage: str
             ) -> dict[str, float]:
     return {k: v - before.get(stage, {}).get(k, 0.0) for k, v in after.get(stage, {}).items()}
@@ -208,7 +216,7 @@ def main() -> None:
             if args.own_core:  # the model thread appears while the worker loads it, before it joins
                 poll(lambda: pin_the_stack(model_cpus, other_cpus), timeout=300, interval=0.05)
                 os.sched_setaffinity(0, other_cpus)
-            poll(lambda: redis.hlen(f"sandbox:progress:{domain}:merged"), timeout=300, interval=0.02)
+            poll(lambda: first_record_taken(metrics_url), timeout=300, interval=0.02)
             clock_started, cpu_before = time.time(), cpu_seconds()
         else:
             r.start("worker", "worker", extra={"COPILOT_METRICS_PORT": str(metrics_port)})
