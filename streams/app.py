@@ -18,7 +18,7 @@ from streams.resources import WorkerResources
 from streams.tables import declare_tables
 from streams.topics import declare_topics
 
-STREAM_BUFFER = 4096  # records an agent may have waiting: Faust's default
+STREAM_BUFFER = 512  # records an agent may have waiting (Faust's default: 4,096)
 SOURCES_PER_AGENT = 2  # topics one agent reads at most (the join: tickets and conversations)
 
 
@@ -50,10 +50,11 @@ def poll_records(partitions: int) -> int:
     """How many records one poll hands out, so that no agent's queue is ever full.
 
     Faust hands each poll's records to the agents' queues from one loop and waits there while a queue is full:
-    with its default poll (everything fetched), one stalled agent (its LLM hangs) with a backlog stopped every
-    agent of the worker. Faust stops fetching a partition once its agent's queue is under pressure, after
-    which each partition the agent reads may still bring one poll's records; together they fit in the rest of
-    the queue (up to 410 partitions a topic)."""
+    one stalled agent (its LLM hangs) with a backlog stopped every agent of the worker, and a catch-up's later
+    stages waited until the whole first poll of its backlog had been handed out. Faust stops fetching a
+    partition once its agent's queue is under pressure, after which each partition the agent reads may still
+    bring one poll's records; together they fit in the rest of the queue (up to 51 partitions a topic; beyond,
+    a poll of one record may still find a queue full, and waits for it as before)."""
     room = STREAM_BUFFER - pressure_mark()
     return max(1, room // (SOURCES_PER_AGENT * partitions))
 

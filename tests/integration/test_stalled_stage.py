@@ -2,8 +2,8 @@
 
 Faust hands every record to its agent's queue from one loop, and waits there while that queue is full, so
 with its defaults one stalled agent with more than 4,096 records waiting stops every other agent of the
-worker. streams.app.faust_app bounds each poll so that Faust stops fetching the partitions of a filling
-queue before it is full (streams.app.poll_records)."""
+worker. streams.app.faust_app bounds each poll and queue so that Faust stops fetching the partitions of a
+filling queue before it is full (streams.app.poll_records)."""
 
 from __future__ import annotations
 
