@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
-from mode.utils.queues import FlowControlQueue
 
 from copilot.settings import Settings
 from copilot.topics import TopicNames
@@ -17,9 +15,6 @@ from streams.recovery import OrderedTableManager
 from streams.resources import WorkerResources
 from streams.tables import declare_tables
 from streams.topics import declare_topics
-
-STREAM_BUFFER = 512  # records an agent may have waiting (Faust's default: 4,096)
-SOURCES_PER_AGENT = 2  # topics one agent reads at most (the join: tickets and conversations)
 
 
 def broker_url(bootstrap_servers: str) -> str:
@@ -41,24 +36,6 @@ class CopilotApp(faust.App):
             await prepare()
 
 
-def pressure_mark() -> int:
-    """Records in an agent's queue at which Faust stops fetching its partitions (mode's queues)."""
-    return math.floor(STREAM_BUFFER / FlowControlQueue.pressure_high_ratio)
-
-
-def poll_records(partitions: int) -> int:
-    """How many records one poll hands out, so that no agent's queue is ever full.
-
-    Faust hands each poll's records to the agents' queues from one loop and waits there while a queue is full:
-    one stalled agent (its LLM hangs) with a backlog stopped every agent of the worker, and a catch-up's later
-    stages waited until the whole first poll of its backlog had been handed out. Faust stops fetching a
-    partition once its agent's queue is under pressure, after which each partition the agent reads may still
-    bring one poll's records; together they fit in the rest of the queue (up to 51 partitions a topic; beyond,
-    a poll of one record may still find a queue full, and waits for it as before)."""
-    room = STREAM_BUFFER - pressure_mark()
-    return max(1, room // (SOURCES_PER_AGENT * partitions))
-
-
 def faust_app(app_id: str, bootstrap_servers: str, datadir: str, partitions: int, **overrides: Any
               ) -> CopilotApp:
     """A Faust app with the settings the worker runs with; the tests' own Faust workers start from them too."""
@@ -66,7 +43,6 @@ def faust_app(app_id: str, bootstrap_servers: str, datadir: str, partitions: int
         "broker": broker_url(bootstrap_servers), "store": "memory://", "datadir": datadir,
         "topic_partitions": partitions, "processing_guarantee": "at_least_once",
         "consumer_auto_offset_reset": "earliest", "web_enabled": False, "producer_partitioner": None,
-        "stream_buffer_maxsize": STREAM_BUFFER, "broker_max_poll_records": poll_records(partitions),
         "TableManager": OrderedTableManager,  # recovery that cannot drop the records waiting at startup
     }
     return CopilotApp(app_id, **{**settings, **overrides})
