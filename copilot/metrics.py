@@ -27,3 +27,5 @@ SHARED_SEARCHES = Counter("copilot_shared_searches_total",
                           ["route"])
 WORKER_READY = Gauge("copilot_worker_ready",
                      "1 once the worker has loaded its embedding model and opened its index, which it does at start")
+LLM_CIRCUIT_OPEN = Gauge("copilot_llm_circuit_open",
+                         "1 while summaries skip the LLM after repeated failures (copilot.circuit)")

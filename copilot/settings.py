@@ -84,6 +84,16 @@ class ProviderSettings(_Base):
     max_concurrent_llm_calls_per_tenant: int = Field(
         2, alias="COPILOT_LLM_TENANT_CONCURRENCY", ge=1,
         description="LLM calls in flight for one tenant, so a tenant's backfill cannot take every slot")
+    llm_timeout_seconds: float = Field(30.0, alias="COPILOT_LLM_TIMEOUT", gt=0,
+                                       description="how long one chat call may take before it is retried")
+    llm_retries: int = Field(3, alias="COPILOT_LLM_RETRIES", ge=0,
+                             description="retries of a failed or timed-out chat call, with the client's backoff")
+    llm_breaker_failures: int = Field(
+        5, alias="COPILOT_LLM_BREAKER_FAILURES", ge=1,
+        description="chat calls failing in a row (after the client's retries) before summaries stop waiting on "
+                    "the LLM and use the local summarizer, marked as a fallback")
+    llm_breaker_seconds: float = Field(30.0, alias="COPILOT_LLM_BREAKER_SECONDS", gt=0,
+                                       description="how long they do so before one call tries the LLM again")
     embed_batch_size: int = Field(64, alias="COPILOT_EMBED_BATCH", ge=1,
                                   description="texts per OpenAI embeddings request")
     local_embed_batch_size: int = Field(

@@ -26,7 +26,8 @@ class LLMAnswerer:
     def __init__(self, settings: ProviderSettings) -> None:
         self.model = settings.chat_model
         self._client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value() or "not-needed",
-                                   base_url=settings.openai_base_url, max_retries=2)
+                                   base_url=settings.openai_base_url, max_retries=2,
+                                   timeout=settings.llm_timeout_seconds)
 
     async def stream(self, question: str, sources: Sequence[Source]) -> AsyncIterator[str]:
         listed = "\n\n".join(f"{s.citation}\n{redact(s.text)}" for s in sources)

@@ -1,7 +1,9 @@
 """Summaries from an OpenAI-compatible chat model, validated, with map-reduce for long tickets.
 
 Invalid output is retried once with the validation error; if it is still invalid, or the API fails after the
-client's retries, the local summarizer answers and the summary is marked `fallback`.
+client's retries, the local summarizer answers and the summary is marked `fallback`. After repeated API failures
+a circuit breaker sends summaries to that fallback at once, so a hung LLM costs documents its timeout only until
+then.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import asyncio
 import logging
 from typing import Any
 
-from openai import AsyncOpenAI, OpenAIError
+from openai import APIConnectionError, AsyncOpenAI, InternalServerError, OpenAIError, RateLimitError
 from pydantic import BaseModel, Field, ValidationError
 
+from copilot.circuit import CircuitBreaker
 from copilot.documents import document_text
 from copilot.domain import MergedDocument, Summary
-from copilot.metrics import LLM_TOKENS
+from copilot.metrics import LLM_CIRCUIT_OPEN, LLM_TOKENS
 from copilot.providers.local_summarizer import summarize_locally
 from copilot.redact import redact
 from copilot.settings import ProviderSettings
@@ -49,8 +52,13 @@ class LLMSummarizer:
         self.name = f"openai:{settings.chat_model}"
         self.tokenizer = tokenizer_for(settings.chat_model)
         self._client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value() or "not-needed",
-                                   base_url=settings.openai_base_url, max_retries=3)
+                                   base_url=settings.openai_base_url, max_retries=settings.llm_retries,
+                                   timeout=settings.llm_timeout_seconds)
         self._slots = asyncio.Semaphore(settings.max_concurrent_llm_calls)
+        # documents summarized at once: twice the slots, so documents waiting for a busy tenant's slots leave
+        # others room to start
+        self.documents_in_flight = 2 * settings.max_concurrent_llm_calls
+        self._breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_seconds)
         self._per_tenant = settings.max_concurrent_llm_calls_per_tenant
         self._tenant_slots: dict[str, asyncio.Semaphore] = {}
         self.calls = 0
@@ -66,10 +74,11 @@ class LLMSummarizer:
                 parts = await asyncio.gather(*(self._ask(doc.tenant, chunk) for chunk in chunks))
                 model = await self._ask(doc.tenant, "Merge these partial summaries of one ticket:\n" +
                                         "\n".join(p.model_dump_json() for p in parts))
+        except LLMUnavailable:
+            return _fallback(doc)
         except (OpenAIError, ValidationError, ValueError) as exc:
             log.warning("LLM summary of %s failed, using the local summarizer: %s", doc.key, exc)
-            local = summarize_locally(doc)
-            return Summary(**{**local.__dict__, "fallback": True})
+            return _fallback(doc)
         return Summary(**model.model_dump(), summarizer=self.name)
 
     async def _ask(self, tenant: str, content: str) -> SummaryModel:
@@ -83,20 +92,41 @@ class LLMSummarizer:
             return SummaryModel.model_validate_json(await self._complete(tenant, messages))
 
     async def _complete(self, tenant: str, messages: list[Any]) -> str:
-        """One chat call, within the tenant's share of the slots and then the worker's."""
+        """One chat call, within the tenant's share of the slots and then the worker's, unless the circuit
+        breaker is open (checked again once the slots are free: it may have opened while this call waited)."""
+        if not self._breaker.allow():
+            raise LLMUnavailable
+        trial = self._breaker.is_open
         tenant_slots = self._tenant_slots.setdefault(tenant, asyncio.Semaphore(self._per_tenant))
         async with tenant_slots, self._slots:
+            if self._breaker.is_open and not trial:
+                raise LLMUnavailable
             self.calls += 1
-            response = await self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=0,
-                response_format={"type": "json_object"},
-            )
+            try:
+                response = await self._client.chat.completions.create(
+                    model=self.model, messages=messages, temperature=0,
+                    response_format={"type": "json_object"},
+                )
+            except (APIConnectionError, InternalServerError, RateLimitError):  # timeouts are connection errors
+                self._breaker.failed()
+                raise
+            finally:
+                LLM_CIRCUIT_OPEN.set(self._breaker.is_open)
+            self._breaker.succeeded()
         usage = response.usage
         if usage is not None:
             for kind, used in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens)):
                 self.tokens[kind] += used
                 LLM_TOKENS.labels(self.model, kind).inc(used)
         return response.choices[0].message.content or ""
+
+
+class LLMUnavailable(Exception):
+    """The circuit breaker refused the call: the LLM failed repeatedly just now."""
+
+
+def _fallback(doc: MergedDocument) -> Summary:
+    return Summary(**{**summarize_locally(doc).__dict__, "fallback": True})
 
 
 def pieces(tokenizer: Tokenizer, text: str) -> list[str]:

@@ -109,3 +109,33 @@ async def test_llm_calls_are_bounded_per_worker_and_per_tenant_and_their_tokens_
     prompts = sum(usage(settings.chat_model, sent, "")["prompt_tokens"] for sent in state.prompts)
     assert summarizer.tokens["prompt"] == prompts > 12 * 60  # counted as OpenAI counts: system prompt and ticket
     assert summarizer.tokens["completion"] > 12 * 20
+
+
+async def test_a_hung_llm_times_out_then_the_breaker_sends_summaries_to_the_fallback_without_calling(stub):
+    settings, state = stub
+    state.delay = 30.0  # never answers in time
+    hung = settings.model_copy(update={"llm_timeout_seconds": 0.2, "llm_retries": 0, "llm_breaker_failures": 2,
+                                       "llm_breaker_seconds": 60.0})
+    summarizer = LLMSummarizer(hung)
+    first = [await summarizer.summarize(replace(_doc(), ticket_id=n)) for n in (1, 2)]
+    assert all(s.fallback and s.summarizer == "local" for s in first) and len(state.prompts) == 2
+    later = await asyncio.gather(*(summarizer.summarize(replace(_doc(), ticket_id=n)) for n in range(3, 23)))
+    assert all(s.fallback for s in later)
+    assert len(state.prompts) == 2  # the breaker is open: twenty summaries, no call
+
+
+async def test_after_the_cooldown_one_trial_call_closes_the_breaker_when_the_llm_answers_again(stub):
+    settings, state = stub
+    state.delay = 30.0
+    flaky = settings.model_copy(update={"llm_timeout_seconds": 0.2, "llm_retries": 0, "llm_breaker_failures": 1,
+                                        "llm_breaker_seconds": 0.3})
+    summarizer = LLMSummarizer(flaky)
+    assert (await summarizer.summarize(_doc())).fallback
+    state.delay = 0.0  # the LLM is back
+    assert (await summarizer.summarize(_doc())).fallback  # still cooling down: not asked
+    await asyncio.sleep(0.35)
+    summaries = await asyncio.gather(*(summarizer.summarize(replace(_doc(), ticket_id=n)) for n in range(2, 6)))
+    assert [s.fallback for s in summaries].count(False) == 1  # the trial; the others did not wait for it
+    assert len(state.prompts) == 2
+    assert not (await summarizer.summarize(_doc())).fallback  # closed again
+    assert len(state.prompts) == 3
