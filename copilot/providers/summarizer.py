@@ -11,12 +11,14 @@ from copilot.settings import ProviderSettings
 
 class Summarizer(Protocol):
     name: str
+    documents_in_flight: int  # how many documents the summarize agent should hand it at once
 
     async def summarize(self, doc: MergedDocument) -> Summary: ...
 
 
 class LocalSummarizer:
     name = "local"
+    documents_in_flight = 1  # it never waits: more at once would only reorder the work
 
     async def summarize(self, doc: MergedDocument) -> Summary:
         return summarize_locally(doc)  # a few regexes: cheaper than a thread hop

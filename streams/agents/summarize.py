@@ -1,4 +1,5 @@
-"""Summarize agent: a summary per content change; unchanged content (replays, metadata edits) reuses the cache."""
+"""Summarize agent: a summary per content change; unchanged content (replays, metadata edits) reuses the cache.
+Several documents are summarized at once (streams.keyed_concurrency), as many as the summarizer asks for."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from copilot.metrics import LLM_CALLS
 from copilot.wire import deserialize, serialize
 from streams.deadletter import or_dead_letter
 from streams.freshness import record_freshness
+from streams.keyed_concurrency import KeyedConcurrency
 from streams.resources import WorkerResources
 from streams.tables import StreamTables, put
 from streams.topics import StreamTopics
@@ -23,10 +25,16 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
         await topics.summaries.send(key=event.key, value=serialize(out))  # flushed before the commit
         record_freshness("summarize", doc.seen_at)
 
+    async def guarded(event: EventT) -> None:
+        await or_dead_letter(topics.dead_letters, "summarize", event, handle)
+
     @app.agent(topics.documents, name="summarize")
     async def summarize(stream: StreamT) -> None:
-        async for event in stream.events():
-            await or_dead_letter(topics.dead_letters, "summarize", event, handle)
+        # acknowledged by KeyedConcurrency, in offset order, once handled
+        manual = stream.noack()  # type: ignore[attr-defined]  # on Stream, missing from StreamT
+        async with KeyedConcurrency(resources.summarizer.documents_in_flight, guarded, manual.ack) as documents:
+            async for event in manual.events():
+                await documents.submit(event)
 
 
 async def _summary(doc: MergedDocument, event: EventT, tables: StreamTables, resources: WorkerResources) -> Summary:

@@ -1,0 +1,110 @@
+"""The summarize agent on real Kafka with an OpenAI-compatible stub (tests/openai_stub.py): several documents
+are summarized at once within the worker's and each tenant's LLM bounds, a ticket's summaries keep their
+order, and everything is committed; a hung LLM ends in fallback summaries rather than a stalled stage."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from copilot.domain import MergedDocument, SummarizedDocument
+from copilot.settings import KafkaSettings
+from copilot.topics import TopicNames, ensure_topics
+from copilot.wire import deserialize, serialize
+from tests.helpers import at, committed_offsets, produce, read_topic, wait_for
+from tests.openai_stub import StubState, start_stub
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTITIONS = 2
+LONG = "The export stops at row 10000 with a timeout. " * 700  # several chunks: a map-reduce, two rounds of calls
+
+
+def _doc(tenant: str, ticket_id: int, description: str = "Login fails after the password reset.") -> MergedDocument:
+    return MergedDocument(tenant=tenant, ticket_id=ticket_id, subject=f"{tenant} ticket {ticket_id}",
+                          description_text=description, status=2, priority=1, created_at=at(0), updated_at=at(1),
+                          seen_at=at(1), content_hash=f"{tenant}-{ticket_id}-{len(description)}", state_hash="s")
+
+
+def _publish(bootstrap: str, names: TopicNames, docs: list[MergedDocument]) -> list[int]:
+    """Sends the documents (a ticket always to the same partition); returns each partition's end offset."""
+    records = [(d.key.encode(), serialize(d), d.ticket_id % PARTITIONS) for d in docs]
+    produce(bootstrap, names.documents, records)
+    return [sum(1 for *_, p in records if p == partition) for partition in range(PARTITIONS)]
+
+
+async def _summaries(bootstrap: str, names: TopicNames, count: int) -> list[SummarizedDocument]:
+    for _ in range(240):
+        found = await asyncio.to_thread(read_topic, bootstrap, names.summaries)
+        if len(found) >= count:
+            return [deserialize(SummarizedDocument, value) for _, value in found]
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{len(found)} of {count} summaries after 120 s")
+
+
+@asynccontextmanager
+async def _worker(services: dict[str, str], tmp_path: Path, **env: str
+                  ) -> AsyncIterator[tuple[TopicNames, StubState]]:
+    """A summarize worker with the stub as its LLM (4 calls at once, 2 per tenant), in its own namespace."""
+    server, state = await start_stub()
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
+                          COPILOT_KAFKA_PARTITIONS=PARTITIONS)
+    await asyncio.to_thread(ensure_topics, kafka)
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.summarize_worker", cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **services, "COPILOT_NAMESPACE": namespace, "COPILOT_DATA_DIR": str(tmp_path),
+             "COPILOT_KAFKA_PARTITIONS": str(PARTITIONS), "COPILOT_SUMMARIZER": "openai",
+             "OPENAI_BASE_URL": str(server.make_url("/v1")), "OPENAI_API_KEY": "test-key",
+             "COPILOT_LLM_CONCURRENCY": "4", "COPILOT_LLM_TENANT_CONCURRENCY": "2", **env})
+    try:
+        yield TopicNames(namespace), state
+    finally:
+        worker.kill()
+        _, err = await worker.communicate()
+        await server.close()
+    assert b"Traceback" not in err, err[-3000:].decode()
+
+
+def _committed(bootstrap: str, names: TopicNames, ends: list[int]) -> None:
+    wait_for(lambda: committed_offsets(bootstrap, f"{names.namespace}-worker", names.documents, PARTITIONS) == ends,
+             30, interval=0.5, what=f"offsets {ends} committed")
+
+
+async def test_documents_are_summarized_at_once_within_the_bounds_and_each_ticket_in_order(services, tmp_path):
+    bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
+    async with _worker(services, tmp_path) as (names, state):
+        state.delay = 0.3
+        # ticket 1 as a long ticket (two rounds of calls), at once edited short: the short one must wait for it
+        docs = [_doc("acme", 1, LONG), _doc("acme", 1)] + [_doc(t, n) for n in range(2, 14) for t in ("acme", "bravo")]
+        ends = _publish(bootstrap, names, docs)
+        summaries = await _summaries(bootstrap, names, len(docs))
+        await asyncio.to_thread(_committed, bootstrap, names, ends)
+
+    assert sorted(s.document.content_hash for s in summaries) == sorted(d.content_hash for d in docs)
+    assert all(s.summary and s.summary.summarizer == "openai:gpt-4o-mini" for s in summaries)
+    assert state.peak["*"] == 4  # the worker's bound, reached: not one call at a time
+    assert state.peak["acme"] == state.peak["bravo"] == 2  # each tenant's bound, never passed
+    first = [s.document.content_hash for s in summaries if s.document.key == docs[0].key]
+    assert first == [docs[0].content_hash, docs[1].content_hash]
+
+
+async def test_a_hung_llm_gives_fallback_summaries_and_commits_rather_than_a_stalled_stage(services, tmp_path):
+    bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
+    settings = {"COPILOT_LLM_TIMEOUT": "0.5", "COPILOT_LLM_RETRIES": "0", "COPILOT_LLM_BREAKER_FAILURES": "2",
+                "COPILOT_LLM_BREAKER_SECONDS": "300"}
+    async with _worker(services, tmp_path, **settings) as (names, state):
+        state.delay = 5.0  # longer than the timeout: the LLM never answers in time
+        docs = [_doc(t, n) for n in range(1, 31) for t in ("acme", "bravo")]
+        ends = _publish(bootstrap, names, docs)
+        summaries = await _summaries(bootstrap, names, len(docs))
+        await asyncio.to_thread(_committed, bootstrap, names, ends)
+
+    assert len(summaries) == len(docs)
+    assert all(s.summary and s.summary.fallback for s in summaries)
+    assert len(state.prompts) <= 8  # the calls in flight when the breaker opened, not one per document
