@@ -86,6 +86,13 @@ class Reindexer:
         return not item.document.deleted and (item.summary is None
                                               or item.summary.summarizer != self.resources.summarizer.name)
 
+    async def _summarized(self, item: SummarizedDocument) -> SummarizedDocument:
+        """The item with a summary from this run's summarizer, when it needs one; a batch's run at once, within
+        the summarizer's LLM slots."""
+        if not self.needs_summary(item):
+            return item
+        return dataclasses.replace(item, summary=await self.resources.summarizer.summarize(item.document))
+
     def mine(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]
              ) -> tuple[list[SummarizedDocument], list[ArticleEvent]]:
         """The documents and articles this reindex covers: all, or one tenant's."""
@@ -162,10 +169,8 @@ class Reindexer:
         return copied
 
     async def _write(self, documents: list[SummarizedDocument], articles: list[ArticleEvent]) -> None:
-        summarizer = self.resources.summarizer
         for batch in _batches(documents):
-            await index_batch([dataclasses.replace(d, summary=await summarizer.summarize(d.document))
-                               if self.needs_summary(d) else d for d in batch], self.resources)
+            await index_batch(await asyncio.gather(*map(self._summarized, batch)), self.resources)
         for chunk in _batches(articles):
             await index_articles(chunk, self.resources)
 
