@@ -172,6 +172,10 @@ class WorkerSettings(_Base):
     index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
     session_timeout_seconds: float = Field(30.0, alias="COPILOT_KAFKA_SESSION_TIMEOUT", ge=6,
                                            description="how long a dead worker holds its partitions")
+    bounded_polls: Literal["auto", "on", "off"] = Field(
+        "auto", alias="COPILOT_BOUNDED_POLLS",
+        description="polls small enough that one stalled agent cannot stop the others (streams.app.poll_records); "
+                    "auto: when summaries come from an LLM")
     metrics_host: str = Field("127.0.0.1", alias="COPILOT_METRICS_HOST")
     metrics_port: int = Field(0, alias="COPILOT_METRICS_PORT", ge=0, description="0 disables /metrics")
 

@@ -3,7 +3,8 @@
 Its consumer waits three seconds after seeking to the committed offsets, as a loaded machine may, which is the
 window in which Faust's own end of recovery lets records reach a queue it then empties. Once its agent has
 processed <records> distinct records, or none for <idle> seconds, the worker commits and prints the values it
-processed (`seen: 0,1,...`). <poll records> bounds each poll (0: Faust's default, all that was fetched).
+processed (`seen: 0,1,...`). <poll records> bounds each poll (`app`: Faust's default, which
+streams.app.faust_app keeps).
 
     python -m tests.integration.backlog_worker <bootstrap> <app id> <topic> <partitions> <records> <idle> \
         <data dir> faust|ordered <poll records>
@@ -38,7 +39,7 @@ def main() -> None:
     Consumer.seek_to_committed = _slowly  # type: ignore[method-assign]
     app = faust_app(app_id, bootstrap, datadir, int(partitions), broker_session_timeout=6.0,
                     broker_heartbeat_interval=1.0, TableManager=MANAGERS[manager],
-                    broker_max_poll_records=int(poll) or None)
+                    **({} if poll == "app" else {"broker_max_poll_records": int(poll)}))
     source = app.topic(topic_name, key_serializer="raw", value_serializer="raw", partitions=int(partitions))
     app.Table("state", default=None, partitions=int(partitions), key_type=bytes, value_type=bytes)  # so recovery runs
     seen: set[str] = set()

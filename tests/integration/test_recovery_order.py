@@ -41,9 +41,9 @@ def _group_with_state(bootstrap: str, partitions: int) -> str:
 
 
 def _start(bootstrap: str, group: str, topic: str, partitions: int, datadir: Path, manager: str = "ordered",
-           records: int = RECORDS, poll: int = 0) -> subprocess.Popen:
+           records: int = RECORDS, poll: str = "app") -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "tests.integration.backlog_worker", bootstrap, group, topic,
-                             str(partitions), str(records), str(IDLE), str(datadir), manager, str(poll)],
+                             str(partitions), str(records), str(IDLE), str(datadir), manager, poll],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -72,13 +72,14 @@ def test_a_worker_started_with_a_backlog_processes_and_commits_all_of_it(service
     assert committed_offsets(bootstrap, group, topic, 1) < [RECORDS]
 
 
-@pytest.mark.parametrize("poll", [0, 205])
+@pytest.mark.parametrize("poll", ["app", "205"])
 def test_workers_rebalanced_in_the_middle_of_a_backlog_process_and_commit_all_of_it(services, tmp_path, poll):
     """With Faust's table manager the same run processed 298 and 318 of the 1,000 records (probe, twice).
 
-    With polls of 205 records, the second worker is given a partition the first has not committed yet, and
-    fetches its first poll during recovery: without OrderedRecovery's rewind those records were lost and
-    committed (3 runs of 3; one poll, 204 or 205 records, each time)."""
+    With polls of 205 records (a worker's at 2 partitions when it bounds its polls: streams.app.poll_records),
+    the second worker is given a partition the first has not committed yet and fetches a poll of it during
+    recovery: without OrderedRecovery's rewind that poll was lost and committed (5 runs of 5, 204 or 205
+    records each time)."""
     bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
     records = 1000  # 20 s of one agent: the second worker joins well before the first is through
     topic, group = _backlog(bootstrap, 2, records), _group_with_state(bootstrap, 2)
