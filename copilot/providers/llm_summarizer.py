@@ -110,9 +110,10 @@ class LLMSummarizer:
             except (APIConnectionError, InternalServerError, RateLimitError):  # timeouts are connection errors
                 self._breaker.failed()
                 raise
+            else:
+                self._breaker.succeeded()
             finally:
                 LLM_CIRCUIT_OPEN.set(self._breaker.is_open)
-            self._breaker.succeeded()
         usage = response.usage
         if usage is not None:
             for kind, used in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens)):

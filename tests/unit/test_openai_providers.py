@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from prometheus_client import REGISTRY
 
 from copilot.answering import Source, cited
 from copilot.documents import document_text
@@ -131,11 +132,13 @@ async def test_after_the_cooldown_one_trial_call_closes_the_breaker_when_the_llm
                                         "llm_breaker_seconds": 0.3})
     summarizer = LLMSummarizer(flaky)
     assert (await summarizer.summarize(_doc())).fallback
+    assert REGISTRY.get_sample_value("copilot_llm_circuit_open") == 1
     state.delay = 0.0  # the LLM is back
     assert (await summarizer.summarize(_doc())).fallback  # still cooling down: not asked
     await asyncio.sleep(0.35)
     summaries = await asyncio.gather(*(summarizer.summarize(replace(_doc(), ticket_id=n)) for n in range(2, 6)))
     assert [s.fallback for s in summaries].count(False) == 1  # the trial; the others did not wait for it
     assert len(state.prompts) == 2
-    assert not (await summarizer.summarize(_doc())).fallback  # closed again
+    assert REGISTRY.get_sample_value("copilot_llm_circuit_open") == 0  # closed by the trial
+    assert not (await summarizer.summarize(_doc())).fallback
     assert len(state.prompts) == 3
