@@ -229,6 +229,7 @@ def main() -> None:
                 os.sched_setaffinity(0, other_cpus)
         poll(lambda: redis.hlen(indexed_key) >= len(tickets), timeout=1800, interval=0.5)
         cpu = {role: seconds - cpu_before[role] for role, seconds in cpu_seconds().items()}
+        batches = histograms(metrics_url, "copilot_batch_events")["index"]
         if args.own_core:  # single changes are about latency: no process of the stack waits for one core
             pin_the_stack(all_cpus, all_cpus)
             os.sched_setaffinity(0, all_cpus)
@@ -280,6 +281,9 @@ def main() -> None:
           f"{backfill_seconds:.1f} s (with one torch thread: the share of it the model ran), "
           f"{cpu[MODEL] / len(rows) * 1000:.1f} ms per ticket; encode() alone used {raw_cpu * 1000:.1f} ms of CPU "
           "per ticket")
+    print(f"the index agent embedded the backfill in {batches['count']:.0f} batches of "
+          f"{batches['sum'] / batches['count']:.1f} events on average; "
+          f"{batches['16.0'] / batches['count']:.0%} of them held 16 or fewer")
     print(f"freshness over {len(lags)} single changes (seen by the poller -> searchable): "
           f"p50 {statistics.median(lags):.3f} s, p95 {percentile(lags, 95):.3f} s, max {max(lags):.3f} s")
     freshness, transit = stages["copilot_freshness_seconds"], stages["copilot_kafka_transit_seconds"]

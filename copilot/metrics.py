@@ -10,6 +10,10 @@ KAFKA_TRANSIT = Histogram(
     "copilot_kafka_transit_seconds", "From a record's Kafka timestamp (its producer sending it) to an agent reading it",
     ["stage"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300),
 )
+BATCH_EVENTS = Histogram(
+    "copilot_batch_events", "Events a batch agent took in one batch (up to COPILOT_INDEX_BATCH)",
+    ["stage"], buckets=(1, 2, 4, 8, 16, 32, 48, 64, 128, 256, 512),
+)
 DOCUMENTS = Counter("copilot_documents_total", "Documents through a stage", ["stage", "outcome"])
 DEAD_LETTERS = Counter("copilot_dead_letters_total", "Messages sent to the dead-letter topic", ["stage"])
 LLM_CALLS = Counter("copilot_llm_calls_total", "Summaries computed by a summarizer", ["summarizer"])

@@ -10,6 +10,7 @@ import faust
 from faust.types import EventT, StreamT, TopicT
 
 from copilot.errors import SerializationError
+from copilot.metrics import BATCH_EVENTS
 from copilot.settings import WorkerSettings
 from copilot.wire import deserialize
 from streams.deadletter import dead_letter
@@ -20,6 +21,7 @@ T = TypeVar("T")
 
 async def process_batch(events: Sequence[EventT], cls: type[T], key: Callable[[T], str],
                         write: Callable[[list[T]], Awaitable[None]], dead_letters: TopicT, stage: str) -> None:
+    BATCH_EVENTS.labels(stage).observe(len(events))
     decoded: list[tuple[EventT, T]] = []
     for event in events:
         try:

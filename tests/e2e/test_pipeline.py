@@ -242,6 +242,7 @@ def test_replaying_every_stage_leaves_every_result_as_it_was(pipeline: Pipeline)
     hashes, calls = redis.hgetall(indexed_key), pipeline.metric("copilot_llm_calls_total", 'summarizer="local"')
     upserts = pipeline.metric("copilot_documents_total", 'outcome="upserted",stage="index"')
     unchanged = pipeline.metric("copilot_documents_total", 'outcome="unchanged",stage="index"')
+    batched = pipeline.metric("copilot_batch_events_sum", 'stage="index"')
     sso = _first(acme.tickets, "sso", status=5)
     _, before = http("GET", f"{pipeline.api}/init/{sso['id']}", acme.headers)
 
@@ -256,6 +257,9 @@ def test_replaying_every_stage_leaves_every_result_as_it_was(pipeline: Pipeline)
     # every replayed document reached the index stage and was found stored as it is: nothing was rewritten
     assert pipeline.metric("copilot_documents_total", 'outcome="unchanged",stage="index"') >= unchanged + len(hashes)
     assert pipeline.metric("copilot_documents_total", 'outcome="upserted",stage="index"') == upserts
+    # the index agent took each replayed summary, and each summary the summarize replay caused, in its batches
+    assert (pipeline.metric("copilot_batch_events_sum", 'stage="index"')
+            >= batched + republished["summarize"] + republished["index"])
 
     assert pipeline.metric("copilot_llm_calls_total", 'summarizer="local"') == calls  # summaries came from cache
     assert redis.hgetall(indexed_key) == hashes
