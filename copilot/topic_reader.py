@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 
 def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeout: float = 60.0) -> Iterator[Message]:
@@ -16,7 +16,7 @@ def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeou
         metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
         if metadata is None or metadata.error is not None:
             return
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in metadata.partitions}
+        ends = {p: _high_watermark(consumer, TopicPartition(topic, p)) for p in metadata.partitions}
         start_ms = int(since.timestamp() * 1000) if since else 0
         starts = consumer.offsets_for_times([TopicPartition(topic, p, start_ms) for p in ends], timeout=10)
         begin = {tp.partition: tp.offset for tp in starts if 0 <= tp.offset < ends[tp.partition]}
@@ -32,3 +32,16 @@ def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeou
                     pending.discard(partition)
     finally:
         consumer.close()
+
+
+def _high_watermark(consumer: Consumer, tp: TopicPartition, attempts: int = 10) -> int:
+    """Asked again while the error is retriable: a partition just created, or whose leader just moved, answers
+    NOT_LEADER_FOR_PARTITION for a moment."""
+    for attempt in range(attempts - 1):
+        try:
+            return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
+        except KafkaException as exc:
+            if not exc.args[0].retriable():
+                raise
+        time.sleep(0.2 * 2 ** min(attempt, 4))
+    return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
