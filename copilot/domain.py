@@ -21,6 +21,11 @@ def item_key(tenant: str, item_type: str, item_id: int) -> str:
     return f"{tenant}/{item_type}/{item_id}"
 
 
+def tenant_of_key(key: str) -> str:
+    """The tenant of an item_key (tenants are domains: they hold no slash)."""
+    return key.rsplit("/", 2)[0]
+
+
 def ticket_key(tenant: str, ticket_id: int) -> str:
     """Kafka key of every ticket-scoped message: tickets and conversations share it to be co-partitioned."""
     return item_key(tenant, "ticket", ticket_id)

@@ -35,12 +35,15 @@ CONVERSATIONS = TopicSpec("freshdesk.conversations", "every conversation (Conver
                           compacted=False, retention_ms=-1)
 ARTICLES = TopicSpec("freshdesk.articles", "knowledge-base articles (ArticleEvent)", compacted=True)
 DOCUMENTS = TopicSpec("documents.merged", "merged ticket documents (MergedDocument)", compacted=True)
+DEFERRED = TopicSpec("documents.deferred",
+                     "merged documents of tenants over their share of the LLM, summarized in a lane of their own "
+                     "(MergedDocument)", compacted=True)
 SUMMARIES = TopicSpec("documents.summarized", "documents with summaries (SummarizedDocument)", compacted=True)
 FEEDBACK = TopicSpec("feedback", "agents' votes on shown items, the source of the rerank table (FeedbackEvent)",
                      compacted=False, retention_ms=-1)
 DEAD_LETTERS = TopicSpec("deadletter", "messages a stage could not process (DeadLetter)",
                          compacted=False, retention_ms=4 * WEEK_MS)
-ALL = (TICKETS, CONVERSATIONS, ARTICLES, DOCUMENTS, SUMMARIES, FEEDBACK, DEAD_LETTERS)
+ALL = (TICKETS, CONVERSATIONS, ARTICLES, DOCUMENTS, DEFERRED, SUMMARIES, FEEDBACK, DEAD_LETTERS)
 
 
 class TopicNames:
@@ -67,6 +70,10 @@ class TopicNames:
     @property
     def documents(self) -> str:
         return self(DOCUMENTS)
+
+    @property
+    def deferred(self) -> str:
+        return self(DEFERRED)
 
     @property
     def summaries(self) -> str:

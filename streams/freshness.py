@@ -29,7 +29,8 @@ def record_freshness(stage: str, seen_at: datetime) -> None:
 def consuming_stages(names: TopicNames) -> dict[str, str]:
     """Which stage reads each topic: the label of its records' transit."""
     return {names.tickets: "merge", names.conversations: "merge", names.documents: "summarize",
-            names.summaries: "index", names.articles: "articles", names.feedback: "feedback"}
+            names.deferred: "deferred", names.summaries: "index", names.articles: "articles",
+            names.feedback: "feedback"}
 
 
 class KafkaTransit(Sensor):

@@ -68,6 +68,13 @@ class KeyedConcurrency:
         self._last_of_key[event.key] = task
         task.add_done_callback(lambda done: self._forget(event.key, done))
 
+    async def pass_on(self, event: EventT, send: Callable[[EventT], Awaitable[object]]) -> None:
+        """Hand `event` to another topic instead (at once, not after its key's events in flight: the receiver
+        orders them itself), acknowledged in its turn like the events handled here."""
+        self._acks.taken(event)
+        await send(event)
+        await self._acks.finished(event)
+
     async def _run(self, event: EventT, before: asyncio.Task[None] | None) -> None:
         try:
             if before is not None:

@@ -13,6 +13,7 @@ from faust.types import EventT, TableT
 class StreamTables:
     join_state: TableT  # ticket key -> encoded JoinState (streams.merging)
     summaries: TableT  # ticket key -> {"content_hash", "summary"}: the summary cache
+    revisions: TableT  # ticket key -> [seen_at ms, offset] of the newest document summarized (streams.revisions)
     feedback: TableT  # item key -> copilot.feedback aggregate (JSON), mirrored to Redis for the API
 
 
@@ -22,6 +23,7 @@ def declare_tables(app: faust.App, partitions: int) -> StreamTables:
         # a `schema=` alone is not used when the changelog is read back on recovery.
         join_state=app.Table("join-state", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
         summaries=app.Table("summary-cache", default=None, partitions=partitions, key_type=bytes),
+        revisions=app.Table("summary-revisions", default=None, partitions=partitions, key_type=bytes),
         feedback=app.Table("feedback", default=None, partitions=partitions, key_type=bytes, value_type=bytes),
     )
 

@@ -15,6 +15,7 @@ class StreamTopics:
     sources: TopicT  # tickets + conversations, co-partitioned, consumed together by the join
     articles: TopicT
     documents: TopicT
+    deferred: TopicT  # documents of tenants over their share of the LLM (streams.agents.summarize)
     summaries: TopicT
     feedback: TopicT
     dead_letters: TopicT
@@ -29,7 +30,8 @@ def declare_topics(app: faust.App, names: TopicNames) -> StreamTopics:
 
     return StreamTopics(
         sources=raw(names.tickets, names.conversations), articles=raw(names.articles),
-        documents=raw(names.documents), summaries=raw(names.summaries), feedback=raw(names.feedback),
+        documents=raw(names.documents), deferred=raw(names.deferred), summaries=raw(names.summaries),
+        feedback=raw(names.feedback),
         dead_letters=raw(names.dead_letters),
         names=names,
     )

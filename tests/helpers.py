@@ -69,13 +69,14 @@ def create_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
     admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
 
 
-def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, int]]) -> None:
-    """(key, value, partition) records, acknowledged by the broker."""
+def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, int]],
+            headers: dict[str, bytes] | None = None) -> None:
+    """(key, value, partition) records, each with `headers`, acknowledged by the broker."""
     from confluent_kafka import Producer
 
     producer = Producer({"bootstrap.servers": bootstrap})
     for key, value, partition in records:
-        producer.produce(topic, key=key, value=value, partition=partition)
+        producer.produce(topic, key=key, value=value, partition=partition, headers=headers)
     assert producer.flush(30) == 0
 
 

@@ -26,6 +26,7 @@ class StubState:
     prompts: list[list[dict[str, str]]] = field(default_factory=list)
     embedding_inputs: list[str] = field(default_factory=list)
     delay: float = 0.0  # seconds each chat answer takes
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # a label's (below) answers wait for its event
     in_flight: Counter[str] = field(default_factory=Counter)  # chat calls being answered, by the subject's 1st word
     peak: Counter[str] = field(default_factory=Counter)  # the most at once, by the same label ("*": all)
 
@@ -59,6 +60,8 @@ async def chat(request: web.Request) -> web.StreamResponse:
         state.peak[key] = max(state.peak[key], state.in_flight[key])
     try:
         await asyncio.sleep(state.delay)
+        if label in state.holds:
+            await state.holds[label].wait()
     finally:
         for key in (label, "*"):
             state.in_flight[key] -= 1

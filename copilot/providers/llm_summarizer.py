@@ -58,6 +58,7 @@ class LLMSummarizer:
         # documents summarized at once: twice the slots, so documents waiting for a busy tenant's slots leave
         # others room to start
         self.documents_in_flight = 2 * settings.max_concurrent_llm_calls
+        self.documents_per_tenant: int | None = 2 * settings.max_concurrent_llm_calls_per_tenant
         self._breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_seconds)
         self._per_tenant = settings.max_concurrent_llm_calls_per_tenant
         self._tenant_slots: dict[str, asyncio.Semaphore] = {}

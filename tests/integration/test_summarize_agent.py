@@ -1,6 +1,8 @@
 """The summarize agent on real Kafka with an OpenAI-compatible stub (tests/openai_stub.py): several documents
 are summarized at once within the worker's and each tenant's LLM bounds, a ticket's summaries keep their
-order, and everything is committed; a hung LLM ends in fallback summaries rather than a stalled stage."""
+order, and everything is committed; a hung LLM ends in fallback summaries rather than a stalled stage; a
+tenant's backlog hanging on the LLM goes to the deferred lane past its share instead of holding back another
+tenant, and an older document of a ticket arriving after a newer one is not handed on."""
 
 from __future__ import annotations
 
@@ -71,9 +73,13 @@ async def _worker(services: dict[str, str], tmp_path: Path, **env: str
     assert b"Traceback" not in err, err[-3000:].decode()
 
 
-def _committed(bootstrap: str, names: TopicNames, ends: list[int]) -> None:
-    wait_for(lambda: committed_offsets(bootstrap, f"{names.namespace}-worker", names.documents, PARTITIONS) == ends,
-             30, interval=0.5, what=f"offsets {ends} committed")
+def _committed(bootstrap: str, names: TopicNames, ends: list[int], topic: str | None = None) -> None:
+    """Waits for the worker to commit `ends` on the documents topic (or `topic`); 0 stands for none committed."""
+    def committed() -> list[int]:
+        found = committed_offsets(bootstrap, f"{names.namespace}-worker", topic or names.documents, PARTITIONS)
+        return [max(offset, 0) for offset in found]
+
+    wait_for(lambda: committed() == ends, 30, interval=0.5, what=f"offsets {ends} committed")
 
 
 async def test_documents_are_summarized_at_once_within_the_bounds_and_each_ticket_in_order(services, tmp_path):
@@ -108,3 +114,44 @@ async def test_a_hung_llm_gives_fallback_summaries_and_commits_rather_than_a_sta
     assert len(summaries) == len(docs)
     assert all(s.summary and s.summary.fallback for s in summaries)
     assert len(state.prompts) <= 8  # the calls in flight when the breaker opened, not one per document
+
+
+async def test_a_tenants_backlog_waiting_on_the_llm_does_not_hold_back_another_tenant(services, tmp_path):
+    bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
+    async with _worker(services, tmp_path, COPILOT_LLM_TIMEOUT="120") as (names, state):
+        state.holds["acme"] = asyncio.Event()  # acme's chat calls hang until it is set
+        backlog = [_doc("acme", n) for n in range(2, 62, 2)]  # 30 documents, all in partition 0
+        bravo = _doc("bravo", 100)  # behind all of them in the same partition
+        ends = _publish(bootstrap, names, [*backlog, bravo])
+        [first] = await _summaries(bootstrap, names, 1)
+        assert first.document.key == bravo.key  # summarized while acme's calls still hang
+        # acme kept its share in the agent (2 x 2 tenant slots); the rest waits in the deferred lane
+        deferred = await asyncio.to_thread(read_topic, bootstrap, names.deferred)
+        assert sorted(key for key, _ in deferred) == sorted(d.key.encode() for d in backlog[4:])
+
+        state.holds["acme"].set()
+        summaries = await _summaries(bootstrap, names, len(backlog) + 1)
+        await asyncio.to_thread(_committed, bootstrap, names, ends)
+        await asyncio.to_thread(_committed, bootstrap, names, [len(backlog) - 4, 0], names.deferred)
+
+    assert sorted(s.document.content_hash for s in summaries) == sorted(d.content_hash for d in [*backlog, bravo])
+    assert state.peak["acme"] == 2  # both lanes together kept acme's bound
+
+
+async def test_an_older_document_of_a_ticket_arriving_after_a_newer_one_is_not_handed_on(services, tmp_path):
+    bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
+    async with _worker(services, tmp_path) as (names, state):
+        older, newer = _doc("acme", 2, "Login fails."), _doc("acme", 2, "Login fails after the reset, every time.")
+        ends = _publish(bootstrap, names, [older, newer])  # seen in the same poll: the offset orders them
+        await _summaries(bootstrap, names, 2)
+        # the same two as the deferred lane gets them, older last: each carries its merged-topic offset
+        produce(bootstrap, names.deferred, [(newer.key.encode(), serialize(newer), 0)], {"copilot-revision": b"1"})
+        produce(bootstrap, names.deferred, [(older.key.encode(), serialize(older), 0)], {"copilot-revision": b"0"})
+        await asyncio.to_thread(_committed, bootstrap, names, ends)
+        await asyncio.to_thread(_committed, bootstrap, names, [2, 0], names.deferred)
+        summaries = await _summaries(bootstrap, names, 3)
+
+    # the newer one again (the same revision: a redelivery), the older one not: the last summary is the newest
+    assert [s.document.content_hash for s in summaries] == [older.content_hash, newer.content_hash,
+                                                            newer.content_hash]
+    assert len(state.prompts) == 2  # the repeated one came from the cache

@@ -81,3 +81,17 @@ async def test_when_the_agent_stops_events_in_flight_and_all_after_them_stay_una
     with pytest.raises(asyncio.CancelledError):
         await agent
     assert recorder.acked == [(0, 0)]  # c finished, but b, before it, did not
+
+
+async def test_an_event_passed_on_goes_at_once_and_is_acknowledged_in_its_turn():
+    recorder, sent = Recorder({(0, 0): 0.05}), []
+
+    async def send(ev: Any) -> None:
+        sent.append((ev.message.offset, list(recorder.acked)))
+
+    async with KeyedConcurrency(8, recorder.handle, recorder.ack) as pool:
+        await pool.submit(event("a", 0, 0))
+        await pool.pass_on(event("a", 0, 1), send)  # same key: it does not wait for offset 0 to be handled
+        await pool.submit(event("b", 0, 2))
+    assert sent == [(1, [])]
+    assert recorder.acked == [(0, 0), (0, 1), (0, 2)]

@@ -1,0 +1,35 @@
+"""Which of two merged documents of one ticket is the newer, whatever order they arrive in.
+
+The summarize agent hands documents of tenants over their share to a lane of their own, so a ticket's documents
+can reach the summaries topic out of order across the two lanes (and a dead letter re-driven later is older than
+what followed it). A document's revision is (seen_at in ms, its offset in the merged-documents topic): `seen_at`
+never falls along a ticket's documents, and the offset orders documents seen in the same poll. The offset goes
+with a deferred document in a header, since its offset in the deferred topic counts something else.
+"""
+
+from __future__ import annotations
+
+from faust.types import EventT
+
+from copilot.domain import MergedDocument
+from streams.rows import ms
+
+HEADER = "copilot-revision"
+
+Revision = tuple[int, int]
+
+
+def revision_of(event: EventT, doc: MergedDocument) -> Revision:
+    carried = event.headers.get(HEADER) if event.headers else None
+    offset = int(carried) if carried is not None else event.message.offset
+    return ms(doc.seen_at), offset
+
+
+def carried(event: EventT) -> dict[str, bytes]:
+    """The header that keeps a merged-topic event's offset when its document moves to another topic."""
+    return {HEADER: str(event.message.offset).encode()}
+
+
+def superseded(stored: list[int] | None, revision: Revision) -> bool:
+    """Whether a newer document of the ticket was handed on already (`stored`, as the table keeps it)."""
+    return stored is not None and tuple(stored) > revision
