@@ -218,6 +218,9 @@ def main() -> None:
                 os.sched_setaffinity(0, other_cpus)
             poll(lambda: first_record_taken(metrics_url), timeout=300, interval=0.02)
             clock_started, cpu_before = time.time(), cpu_seconds()
+            poll(lambda: histograms(metrics_url, "copilot_batch_events").get("index", {}).get("count", 0) > 0,
+                 timeout=300, interval=0.05)
+            first_batch = time.time() - clock_started
         else:
             r.start("worker", "worker", extra={"COPILOT_METRICS_PORT": str(metrics_port)})
             poll(lambda: worker_ready(metrics_url), timeout=300, interval=0.5)  # joined, model loaded
@@ -270,7 +273,8 @@ def main() -> None:
                                        else "every process shares every core"))
     if args.backlog:
         print(f"backlog: the worker took its first record {clock_started - worker_started:.1f} s after it started "
-              "(model loaded, group joined); the pipeline's rate is timed from that record to the last index write")
+              "(model loaded, group joined); the pipeline's rate is timed from that record to the last index write; "
+              f"the index agent took its first batch {first_batch:.1f} s after that record")
     print(f"backfill: {len(rows)} tickets, pipeline {pipeline_rate:.1f} tickets/s end to end; "
           f"raw encode() {raw_rate:.1f} tickets/s (text and subject, {threads or 'default'} torch threads; "
           f"{raw_before[0]:.1f} before the pipeline ran, {raw_after[0]:.1f} after); "
