@@ -6,7 +6,18 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+# Errors of a partition or group whose leader or coordinator is moving or not elected yet (a topic or group just
+# created): they pass in a moment, though librdkafka does not flag them all as retriable.
+MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.NOT_COORDINATOR,
+          KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
+
+
+def passes(exc: KafkaException) -> bool:
+    """Whether asking again can succeed."""
+    error = exc.args[0]
+    return bool(error.retriable()) or error.code() in MOVING
 
 
 def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeout: float = 60.0) -> Iterator[Message]:
@@ -35,13 +46,13 @@ def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeou
 
 
 def _high_watermark(consumer: Consumer, tp: TopicPartition, attempts: int = 10) -> int:
-    """Asked again while the error is retriable: a partition just created, or whose leader just moved, answers
-    NOT_LEADER_FOR_PARTITION for a moment."""
+    """Asked again while the error `passes`: a partition just created answers NOT_LEADER_FOR_PARTITION for a
+    moment."""
     for attempt in range(attempts - 1):
         try:
             return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
         except KafkaException as exc:
-            if not exc.args[0].retriable():
+            if not passes(exc):
                 raise
         time.sleep(0.2 * 2 ** min(attempt, 4))
     return int(consumer.get_watermark_offsets(tp, timeout=10)[1])

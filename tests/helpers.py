@@ -85,6 +85,8 @@ def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int = 
     coordinator moves, as it does in a new group's first seconds."""
     from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+    from copilot.topic_reader import passes
+
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     try:
         attempts = 20
@@ -94,7 +96,7 @@ def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int = 
                 return [tp.offset for tp in tps]
             except KafkaException as exc:
                 attempts -= 1
-                if attempts == 0 or not exc.args[0].retriable():
+                if attempts == 0 or not passes(exc):
                     raise
                 time.sleep(0.5)
     finally:
