@@ -18,7 +18,7 @@ from streams.deadletter import or_dead_letter
 from streams.freshness import record_freshness
 from streams.keyed_concurrency import KeyedConcurrency
 from streams.resources import WorkerResources
-from streams.revisions import carried, revision_of, superseded
+from streams.revisions import Revision, carried, revision_of, superseded
 from streams.tables import StreamTables, put
 from streams.tenant_shares import TenantShares
 from streams.topics import StreamTopics
@@ -27,15 +27,19 @@ from streams.topics import StreamTopics
 def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
     summarizer = resources.summarizer
 
+    def stale(event: EventT, revision: Revision) -> bool:
+        if superseded(tables.revisions.get(event.key), revision):
+            DOCUMENTS.labels("summarize", "superseded").inc()
+            return True
+        return False
+
     async def handle(event: EventT) -> None:
         doc = deserialize(MergedDocument, event.value)
         revision = revision_of(event, doc)
-        if superseded(tables.revisions.get(event.key), revision):
-            DOCUMENTS.labels("summarize", "superseded").inc()
+        if stale(event, revision):
             return
         summary, computed = (None, False) if doc.deleted else await _summary(doc, event, tables, resources)
-        if superseded(tables.revisions.get(event.key), revision):  # handed on by the other lane meanwhile
-            DOCUMENTS.labels("summarize", "superseded").inc()
+        if stale(event, revision):  # a newer one was handed on by the other lane meanwhile
             return
         await put(tables.revisions, event, list(revision))  # the table holds it before this coroutine yields
         if computed:
