@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -14,10 +16,26 @@ MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, 
           KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
 
 
+T = TypeVar("T")
+
+
 def passes(exc: KafkaException) -> bool:
     """Whether asking again can succeed."""
     error = exc.args[0]
     return bool(error.retriable()) or error.code() in MOVING
+
+
+def asked_again(ask: Callable[[], T], attempts: int = 10) -> T:
+    """`ask()`, asked again with backoff while its error `passes`: a partition just created answers
+    NOT_LEADER_FOR_PARTITION for a moment, a group just created NOT_COORDINATOR."""
+    for attempt in range(attempts - 1):
+        try:
+            return ask()
+        except KafkaException as exc:
+            if not passes(exc):
+                raise
+        time.sleep(0.2 * 2 ** min(attempt, 4))
+    return ask()
 
 
 def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeout: float = 60.0) -> Iterator[Message]:
@@ -27,7 +45,10 @@ def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeou
         metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
         if metadata is None or metadata.error is not None:
             return
-        ends = {p: _high_watermark(consumer, TopicPartition(topic, p)) for p in metadata.partitions}
+        def high_watermark(partition: int) -> int:
+            return int(consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1])
+
+        ends = {p: asked_again(partial(high_watermark, p)) for p in metadata.partitions}
         start_ms = int(since.timestamp() * 1000) if since else 0
         starts = consumer.offsets_for_times([TopicPartition(topic, p, start_ms) for p in ends], timeout=10)
         begin = {tp.partition: tp.offset for tp in starts if 0 <= tp.offset < ends[tp.partition]}
@@ -43,16 +64,3 @@ def read_topic(bootstrap: str, topic: str, since: datetime | None = None, timeou
                     pending.discard(partition)
     finally:
         consumer.close()
-
-
-def _high_watermark(consumer: Consumer, tp: TopicPartition, attempts: int = 10) -> int:
-    """Asked again while the error `passes`: a partition just created answers NOT_LEADER_FOR_PARTITION for a
-    moment."""
-    for attempt in range(attempts - 1):
-        try:
-            return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
-        except KafkaException as exc:
-            if not passes(exc):
-                raise
-        time.sleep(0.2 * 2 ** min(attempt, 4))
-    return int(consumer.get_watermark_offsets(tp, timeout=10)[1])

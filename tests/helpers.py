@@ -83,21 +83,14 @@ def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, int]],
 def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int = 1) -> list[int]:
     """The group's committed offset of each partition (negative: none); asked again while the group's
     coordinator moves, as it does in a new group's first seconds."""
-    from confluent_kafka import Consumer, KafkaException, TopicPartition
+    from confluent_kafka import Consumer, TopicPartition
 
-    from copilot.topic_reader import passes
+    from copilot.topic_reader import asked_again
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     try:
-        attempts = 20
-        while True:
-            try:
-                tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-                return [tp.offset for tp in tps]
-            except KafkaException as exc:
-                attempts -= 1
-                if attempts == 0 or not passes(exc):
-                    raise
-                time.sleep(0.5)
+        tps = asked_again(lambda: consumer.committed([TopicPartition(topic, p) for p in range(partitions)],
+                                                     timeout=10))
+        return [tp.offset for tp in tps]
     finally:
         consumer.close()
