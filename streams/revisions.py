@@ -1,8 +1,8 @@
 """Which of two merged documents of one ticket is the newer, whatever order they arrive in.
 
 The summarize agent hands documents of tenants over their share to a lane of their own, so a ticket's documents
-can reach the summaries topic out of order across the two lanes (and a dead letter re-driven later is older than
-what followed it). A document's revision is (seen_at in ms, its offset in the merged-documents topic): `seen_at`
+can reach the summaries topic out of order across the two lanes (and a dead letter re-driven later comes after
+documents seen after it). A document's revision is (seen_at in ms, its offset in the merged-documents topic): `seen_at`
 never falls along a ticket's documents, and the offset orders documents seen in the same poll. The offset goes
 with a deferred document in a header, since its offset in the deferred topic counts something else.
 """
@@ -20,8 +20,8 @@ Revision = tuple[int, int]
 
 
 def revision_of(event: EventT, doc: MergedDocument) -> Revision:
-    carried = event.headers.get(HEADER) if event.headers else None
-    offset = int(carried) if carried is not None else event.message.offset
+    header = event.headers.get(HEADER) if event.headers else None
+    offset = int(header) if header is not None else event.message.offset
     return ms(doc.seen_at), offset
 
 

@@ -11,11 +11,11 @@ from collections import Counter
 
 class TenantShares:
     def __init__(self, cap: int | None) -> None:
-        self.cap = cap  # None: every tenant is admitted
+        self._cap = cap  # None: every tenant is admitted
         self._held: Counter[str] = Counter()
 
     def admits(self, tenant: str) -> bool:
-        return self.cap is None or self._held[tenant] < self.cap
+        return self._cap is None or self._held[tenant] < self._cap
 
     def started(self, tenant: str) -> None:
         self._held[tenant] += 1

@@ -60,26 +60,24 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
     async def summarize(stream: StreamT) -> None:
         shares = TenantShares(summarizer.documents_per_tenant)
 
-        def tenant(event: EventT) -> str | None:  # None: no cap to count against, or no key to count by
-            return tenant_of_key(event.key.decode()) if shares.cap is not None and event.key else None
+        def tenant(event: EventT) -> str:  # a keyless event (dead-lettered) counts as a tenant of its own
+            return tenant_of_key(event.key.decode()) if event.key else ""
 
         async def in_share(event: EventT) -> None:
             try:
                 await guarded(event)
             finally:
-                if (owner := tenant(event)) is not None:
-                    shares.finished(owner)
+                shares.finished(tenant(event))
 
         # acknowledged by KeyedConcurrency, in offset order, once handled or deferred
         manual = stream.noack()  # type: ignore[attr-defined]  # on Stream, missing from StreamT
         async with KeyedConcurrency(summarizer.documents_in_flight, in_share, manual.ack) as documents:
             async for event in manual.events():
                 owner = tenant(event)
-                if owner is not None and not shares.admits(owner):
+                if not shares.admits(owner):
                     await documents.pass_on(event, defer)
                     continue
-                if owner is not None:
-                    shares.started(owner)
+                shares.started(owner)
                 await documents.submit(event)
 
     @app.agent(topics.deferred, name="summarize-deferred")
