@@ -140,10 +140,11 @@ def worker_ready(metrics_url: str) -> bool:
         return False  # its metrics server is not up yet
 
 
-def first_record_taken(metrics_url: str) -> bool:
-    """Whether the worker has taken a record off its source topics (its Kafka-transit count for merge)."""
+def observed(metrics_url: str, name: str, stage: str) -> bool:
+    """Whether a histogram of the worker has a first observation for `stage`: for the Kafka transit of merge,
+    the worker's first record off its source topics; for the index agent's batch sizes, its first batch."""
     try:
-        return histograms(metrics_url, "copilot_kafka_transit_seconds").get("merge", {}).get("count", 0) > 0
+        return histograms(metrics_url, name).get(stage, {}).get("count", 0) > 0
     except OSError:
         return False  # its metrics server is not up yet
 
@@ -216,10 +217,9 @@ def main() -> None:
             if args.own_core:  # the model thread appears while the worker loads it, before it joins
                 poll(lambda: pin_the_stack(model_cpus, other_cpus), timeout=300, interval=0.05)
                 os.sched_setaffinity(0, other_cpus)
-            poll(lambda: first_record_taken(metrics_url), timeout=300, interval=0.02)
+            poll(lambda: observed(metrics_url, "copilot_kafka_transit_seconds", "merge"), timeout=300, interval=0.02)
             clock_started, cpu_before = time.time(), cpu_seconds()
-            poll(lambda: histograms(metrics_url, "copilot_batch_events").get("index", {}).get("count", 0) > 0,
-                 timeout=300, interval=0.05)
+            poll(lambda: observed(metrics_url, "copilot_batch_events", "index"), timeout=300, interval=0.05)
             first_batch = time.time() - clock_started
         else:
             r.start("worker", "worker", extra={"COPILOT_METRICS_PORT": str(metrics_port)})
