@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
+from faust.types import TransportT
 from mode.utils.queues import FlowControlQueue
 
 from copilot.settings import Settings
@@ -15,6 +16,7 @@ from streams.agents import articles, feedback, index, merge, summarize
 from streams.freshness import KafkaTransit, consuming_stages
 from streams.recovery import OrderedTableManager
 from streams.resources import WorkerResources
+from streams.stage_order import StageOrderedTransport
 from streams.tables import declare_tables
 from streams.topics import declare_topics
 
@@ -29,11 +31,17 @@ def broker_url(bootstrap_servers: str) -> str:
 class CopilotApp(faust.App):
     """A Faust app that awaits `before_joining` before its consumer joins the group. Faust starts the consumer
     first and the app's tasks only after table recovery, so a worker that loaded its model in a task held its
-    partitions, unprocessed, for the seconds the load takes: at every start, restart and scale-out."""
+    partitions, unprocessed, for the seconds the load takes: at every start, restart and scale-out.
+
+    Its polls hand out the records of `later_topics` first (streams.stage_order)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_joining: list[Callable[[], Awaitable[object]]] = []
+        self.later_topics: frozenset[str] = frozenset()
+
+    def _new_transport(self) -> TransportT:
+        return StageOrderedTransport(self.conf.broker_consumer, self)
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
@@ -91,6 +99,7 @@ def create_app(settings: Settings) -> faust.App:
         **({"broker_max_poll_records": poll_records(k.partitions)} if bounds_polls(settings) else {}),
     )
     names = TopicNames(k.namespace)
+    app.later_topics = frozenset({names.documents, names.deferred, names.summaries})
     app.sensors.add(KafkaTransit(consuming_stages(names)))
     topics = declare_topics(app, names)
     tables = declare_tables(app, k.partitions)
