@@ -60,7 +60,10 @@ async def decoded_batch(events: Sequence[EventT], cls: type[T], key: Callable[[T
 
 class BatchPipeline(Generic[T, P]):
     """Prepares each batch as it comes and stores it after the one before; use as `async with`, which waits for
-    the last store, or cancels it (unacknowledged: Kafka delivers it again) on error."""
+    the last store, or cancels it (unacknowledged: Kafka delivers it again) on error.
+
+    A batch is prepared against what the batch before will leave. If that store then keeps failing, the batch
+    before is dead-lettered whole, and re-driving it restores what the next one took as stored."""
 
     def __init__(self, write: TwoStepWrite[T, P], ack: Callable[[EventT], Awaitable[object]],
                  dead_letters: TopicT, stage: str) -> None:
