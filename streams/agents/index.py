@@ -44,13 +44,11 @@ class IndexPlan:
     embeds: dict[str, str]  # per tenant: what its vector represents
     unchanged: list[SummarizedDocument]
     gone: list[SummarizedDocument]
+    identities: dict[str, dict[str, Any]]  # each live or unchanged document's row identity, by key
 
     def rows_after(self) -> dict[str, dict[str, Any] | None]:
         """Each key's row identity once this batch is stored (None: no row)."""
-        after: dict[str, dict[str, Any] | None] = {
-            i.document.key: row_identity(i, self.embeds[i.document.tenant]) for i in (*self.live, *self.unchanged)}
-        after.update({i.document.key: None for i in self.gone})
-        return after
+        return {**self.identities, **{i.document.key: None for i in self.gone}}
 
 
 async def index_batch(items: list[SummarizedDocument], resources: WorkerResources) -> None:
@@ -63,11 +61,12 @@ async def plan_batch(items: list[SummarizedDocument], resources: WorkerResources
     perhaps still being stored: its keys' rows are taken as it leaves them, whatever the lookup finds now."""
     embedder, idx = await resources.embedder(), await resources.index()
     embeds = {t: (await resources.retrieval(t)).embed for t in {i.document.tenant for i in items}}
-    pending = before.rows_after() if before else {}
-    live, unchanged = await _changed(idx, [i for i in items if not i.document.deleted], embeds, pending)
+    kept = [i for i in items if not i.document.deleted]
+    identities = {i.document.key: row_identity(i, embeds[i.document.tenant]) for i in kept}
+    live, unchanged = await _changed(idx, kept, identities, before.rows_after() if before else {})
     vectors = await embedder.embed([embedding_text(i.document, i.summary, embeds[i.document.tenant]) for i in live]
                                    + [i.document.subject for i in live])  # one call: subjects are short
-    return IndexPlan(live, vectors, embeds, unchanged, [i for i in items if i.document.deleted])
+    return IndexPlan(live, vectors, embeds, unchanged, [i for i in items if i.document.deleted], identities)
 
 
 async def store_batch(plan: IndexPlan, resources: WorkerResources) -> None:
@@ -94,7 +93,7 @@ async def store_batch(plan: IndexPlan, resources: WorkerResources) -> None:
     DOCUMENTS.labels("index", "deleted").inc(len(gone))
 
 
-async def _changed(idx: CopilotIndex, items: list[SummarizedDocument], embeds: dict[str, str],
+async def _changed(idx: CopilotIndex, items: list[SummarizedDocument], identities: dict[str, dict[str, Any]],
                    pending: dict[str, dict[str, Any] | None]
                    ) -> tuple[list[SummarizedDocument], list[SummarizedDocument]]:
     """(documents whose row would differ from the stored one, documents already stored as they are).
@@ -103,7 +102,6 @@ async def _changed(idx: CopilotIndex, items: list[SummarizedDocument], embeds: d
     index exactly as it was (rewriting moves rows between Milvus Lite segments, whose BM25 statistics
     differ, so even identical rows would rank differently). A key in `pending` is compared with the row the
     batch before leaves, which may not be stored yet."""
-    identities = {item.document.key: row_identity(item, embeds[item.document.tenant]) for item in items}
     fields = sorted({name for identity in identities.values() for name in identity})
     stored = await idx.stored_tickets([key for key in identities if key not in pending], fields)
     changed, same = [], []
