@@ -108,7 +108,7 @@ def create_app(settings: Settings) -> faust.App:
     app.task(resources.open)  # the index, once joined: merge and summarize need no Milvus
     merge.register(app, topics, tables, resources)
     summarize.register(app, topics, tables, resources)
-    index.register(app, topics, resources)
+    index.register(app, topics, tables, resources)
     articles.register(app, topics, resources)
     feedback.register(app, topics, tables, resources)
     return app

@@ -5,9 +5,14 @@ can reach the summaries topic out of order across the two lanes (and a dead lett
 documents seen after it). A document's revision is (seen_at in ms, its offset in the merged-documents topic): `seen_at`
 never falls along a ticket's documents, and the offset orders documents seen in the same poll. The offset goes
 with a deferred document in a header, since its offset in the deferred topic counts something else.
+
+The index agent reads the same table: a summary re-driven from the dead-letter topic after a newer document of
+its ticket was summarized must not overwrite that one's row, nor bring back a ticket deleted since.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from faust.types import EventT
 
@@ -33,3 +38,9 @@ def carried(event: EventT) -> dict[str, bytes]:
 def superseded(stored: list[int] | None, revision: Revision) -> bool:
     """Whether a newer document of the ticket was handed on already (`stored`, as the table keeps it)."""
     return stored is not None and tuple(stored) > revision
+
+
+def outdated(stored: list[int] | None, seen_at: datetime) -> bool:
+    """Whether a summarized document seen at `seen_at` is older than the newest one of its ticket summarized
+    (`stored`). Only `seen_at` travels with a summary, so two documents seen in the same poll both pass."""
+    return stored is not None and stored[0] > ms(seen_at)

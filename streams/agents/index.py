@@ -1,7 +1,8 @@
 """Index agent: batches of summarized documents -> one embedding call -> one Milvus upsert (and deletes).
 
-Rows are keyed by the ticket key, so reprocessing overwrites instead of duplicating. A batch is planned (looked
-up, embedded) while the batch before it is stored (streams.agents.batching).
+Rows are keyed by the ticket key, so reprocessing overwrites instead of duplicating; a summary older than the
+newest one of its ticket (a dead letter re-driven late) is left out (streams.revisions). A batch is planned
+(looked up, embedded) while the batch before it is stored (streams.agents.batching).
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from copilot.result_cache import index_changed
 from streams.agents.batching import TwoStepWrite, register_batch_agent
 from streams.freshness import record_freshness
 from streams.resources import WorkerResources
+from streams.revisions import outdated
 from streams.rows import row_identity, ticket_row
+from streams.tables import StreamTables
 from streams.topics import StreamTopics
 from streams.warming import WARM_STATUSES
 
 
-def register(app: faust.App, topics: StreamTopics, resources: WorkerResources) -> None:
+def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resources: WorkerResources) -> None:
     async def prepare(items: list[SummarizedDocument], before: IndexPlan | None) -> IndexPlan:
-        return await plan_batch(items, resources, before)
+        current = [i for i in items
+                   if not outdated(tables.revisions.get(i.document.key.encode()), i.document.seen_at)]
+        DOCUMENTS.labels("index", "superseded").inc(len(items) - len(current))
+        return await plan_batch(current, resources, before)
 
     async def store(plan: IndexPlan) -> None:
         await store_batch(plan, resources)

@@ -11,7 +11,7 @@ from confluent_kafka import Producer
 from pymilvus import MilvusClient
 from redis import Redis
 
-from copilot.domain import DeadLetter
+from copilot.domain import DeadLetter, SummarizedDocument, ticket_key
 from copilot.result_cache import neighbourhood_key
 from copilot.topics import TopicNames
 from copilot.wire import deserialize
@@ -428,3 +428,33 @@ def test_a_tenants_retrieval_settings_apply_to_it_alone_and_its_reindex_leaves_o
     for tenant in (acme, bravo):
         status, body = http("GET", f"{pipeline.api}/init/{tenant.tickets[0]['id']}?limit=3", tenant.headers)
         assert status == 200 and body["similar_tickets"], body
+
+
+def test_a_summary_re_driven_after_its_ticket_was_deleted_does_not_bring_the_row_back(pipeline: Pipeline):
+    env, bravo = pipeline.settings_env, pipeline.bravo
+    names, ticket = TopicNames(env["COPILOT_NAMESPACE"]), bravo.tickets[-1]
+    key = ticket_key(bravo.domain, ticket["id"])
+    milvus = MilvusClient(uri=env["COPILOT_MILVUS_URI"])
+
+    def row() -> dict | None:
+        rows = milvus.query(f"{names.namespace}_tickets", filter=f'pk == "{key}"', output_fields=["seen_at"])
+        return rows[0] if rows else None
+
+    indexed = wait_for(row, DEADLINE, what="the ticket's row")
+    summaries = [value for k, value in read_topic(env["COPILOT_KAFKA_BOOTSTRAP"], names.summaries) if k == key.encode()]
+    assert summaries and deserialize(SummarizedDocument, summaries[-1]).document.key == key
+    assert bravo.simulator_call("DELETE", f"/tickets/{ticket['id']}")[0] == 204
+    wait_for(lambda: row() is None, DEADLINE, what="the deletion to reach the index")
+
+    # the ticket's last summary comes again, as `copilot dlq replay` would send a dead letter of it
+    left_out = pipeline.metric("copilot_documents_total", 'outcome="superseded",stage="index"')
+    producer = Producer({"bootstrap.servers": env["COPILOT_KAFKA_BOOTSTRAP"], "partitioner": "murmur2_random"})
+    producer.produce(names.summaries, key=key.encode(), value=summaries[-1])
+    assert producer.flush(10) == 0
+    wait_for(lambda: pipeline.metric("copilot_documents_total", 'outcome="superseded",stage="index"') > left_out,
+             DEADLINE, what="the index agent to take the re-driven summary")
+    assert row() is None
+
+    assert bravo.simulator_call("PUT", f"/tickets/{ticket['id']}/restore")[0] == 204
+    restored = wait_for(row, DEADLINE, what="the restored ticket to be indexed")  # newer than the deletion
+    assert restored["seen_at"] > indexed["seen_at"]

@@ -1,10 +1,11 @@
 """Revisions of merged documents: (seen_at, merged-topic offset), the offset carried in a header once the
-document moves to the deferred topic; a stored newer revision supersedes an older one, never an equal one."""
+document moves to the deferred topic; a stored newer revision supersedes an older one, never an equal one; a
+summary is outdated once a document of its ticket seen later was summarized."""
 
 from types import SimpleNamespace
 from typing import Any
 
-from streams.revisions import carried, revision_of, superseded
+from streams.revisions import carried, outdated, revision_of, superseded
 from streams.rows import ms
 from tests.helpers import at
 
@@ -26,3 +27,10 @@ def test_only_a_newer_stored_revision_supersedes():
     assert not superseded([ms(at(1)), 8], (ms(at(1)), 8))  # the same document again: a redelivery
     assert not superseded([ms(at(1)), 8], (ms(at(1)), 9))
     assert not superseded(None, (ms(at(1)), 0))
+
+
+def test_a_summary_is_outdated_only_once_a_ticket_document_seen_later_was_summarized():
+    assert outdated([ms(at(2)), 0], at(1))  # a dead letter re-driven after a newer document
+    assert not outdated([ms(at(1)), 9], at(1))  # the newest itself, or one seen in the same poll
+    assert not outdated([ms(at(1)), 0], at(2))
+    assert not outdated(None, at(1))
