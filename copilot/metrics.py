@@ -11,7 +11,7 @@ KAFKA_TRANSIT = Histogram(
     ["stage"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300),
 )
 BATCH_EVENTS = Histogram(
-    "copilot_batch_events", "Events a batch agent took in one batch (up to COPILOT_INDEX_BATCH)",
+    "copilot_batch_events", "Events a batch agent took in one batch (up to COPILOT_MERGE_BATCH, COPILOT_INDEX_BATCH)",
     ["stage"], buckets=(1, 2, 4, 8, 16, 32, 48, 64, 128, 256, 512),
 )
 DOCUMENTS = Counter("copilot_documents_total", "Documents through a stage", ["stage", "outcome"])

@@ -168,6 +168,10 @@ class FeedbackSettings(_Base):
 
 
 class WorkerSettings(_Base):
+    merge_batch_size: int = Field(256, alias="COPILOT_MERGE_BATCH", ge=1,
+                                  description="source records the merge agent joins at once")
+    merge_batch_seconds: float = Field(0.05, alias="COPILOT_MERGE_BATCH_SECONDS", gt=0,
+                                       description="how long the merge agent waits to fill a batch")
     index_batch_size: int = Field(64, alias="COPILOT_INDEX_BATCH", ge=1)
     index_batch_seconds: float = Field(0.2, alias="COPILOT_INDEX_BATCH_SECONDS", gt=0)
     session_timeout_seconds: float = Field(30.0, alias="COPILOT_KAFKA_SESSION_TIMEOUT", ge=6,

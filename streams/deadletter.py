@@ -7,7 +7,7 @@ acknowledged, i.e. silently lost. Every per-message failure therefore ends here 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from faust.types import EventT, TopicT
 
@@ -30,12 +30,18 @@ async def dead_letter(topic: TopicT, stage: str, event: EventT, error: BaseExcep
     await topic.send(key=msg.key, value=serialize(letter))
 
 
+async def dead_letter_all(topic: TopicT, stage: str, events: Sequence[EventT], error: Exception) -> None:
+    """Publish the messages a failure kept from being processed; a failure that is not ours is logged whole."""
+    if not isinstance(error, CopilotError):
+        log.error("unexpected failure in %s", stage, exc_info=error)
+    for event in events:
+        await dead_letter(topic, stage, event, error)
+
+
 async def or_dead_letter(topic: TopicT, stage: str, event: EventT,
                          handle: Callable[[EventT], Awaitable[None]]) -> None:
     """Run one message's handler; any failure sends the message to the dead-letter topic."""
     try:
         await handle(event)
     except Exception as exc:  # noqa: BLE001 - see the module docstring
-        if not isinstance(exc, CopilotError):
-            log.exception("unexpected failure in %s", stage)
-        await dead_letter(topic, stage, event, exc)
+        await dead_letter_all(topic, stage, [event], exc)

@@ -58,7 +58,7 @@ async def _worker(services: dict[str, str], tmp_path: Path, **env: str
                           COPILOT_KAFKA_PARTITIONS=PARTITIONS)
     await asyncio.to_thread(ensure_topics, kafka)
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.summarize_worker", cwd=ROOT,
+        sys.executable, "-m", "tests.integration.agent_worker", "summarize", cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **services, "COPILOT_NAMESPACE": namespace, "COPILOT_DATA_DIR": str(tmp_path),
              "COPILOT_KAFKA_PARTITIONS": str(PARTITIONS), "COPILOT_SUMMARIZER": "openai",

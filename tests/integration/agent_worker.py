@@ -1,32 +1,37 @@
-"""A Faust worker with the summarize agent alone, wired as streams.app wires it, for test_summarize_agent: the
-other agents would load the embedding model and open Milvus, which those tests do not look at. Settings come
-from the environment, as for `copilot worker`; the topics must exist.
+"""A Faust worker with one agent alone (merge or summarize), wired as streams.app wires it, for the tests of
+that agent: the other agents would load the embedding model and open Milvus, which those tests do not look
+at. Settings come from the environment, as for `copilot worker`; the topics must exist.
 
-    python -m tests.integration.summarize_worker
+    python -m tests.integration.agent_worker merge|summarize
 """
 
 from __future__ import annotations
+
+import sys
 
 import faust
 
 from copilot.settings import Settings
 from copilot.topics import TopicNames
-from streams.agents import summarize
+from streams.agents import merge, summarize
 from streams.app import faust_app
 from streams.resources import WorkerResources
 from streams.tables import declare_tables
 from streams.topics import declare_topics
 
+AGENTS = {"merge": merge.register, "summarize": summarize.register}
 
-def main() -> None:
+
+def main(agent: str) -> None:
     settings = Settings()
     k = settings.kafka
     app = faust_app(f"{k.namespace}-worker", k.bootstrap_servers, str(settings.stack.data_dir / "faust"),
                     k.partitions, broker_session_timeout=6.0, broker_heartbeat_interval=1.0)
     topics = declare_topics(app, TopicNames(k.namespace))
-    summarize.register(app, topics, declare_tables(app, k.partitions), WorkerResources(settings))
+    AGENTS[agent](app, topics, declare_tables(app, k.partitions), WorkerResources(settings))
+    sys.argv[1:] = []  # the rest of the command line is Faust's
     faust.Worker(app, loglevel="warning", redirect_stdouts=False).execute_from_commandline()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1])
