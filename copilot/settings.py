@@ -180,6 +180,10 @@ class WorkerSettings(_Base):
         "auto", alias="COPILOT_BOUNDED_POLLS",
         description="polls small enough that one stalled agent cannot stop the others (streams.app.poll_records); "
                     "auto: when summaries come from an LLM")
+    producer_linger_ms: float = Field(
+        10.0, alias="COPILOT_PRODUCER_LINGER_MS", ge=0, le=1000,
+        description="how long the worker's Kafka producer waits to fill a batch before sending it (Faust's "
+                    "0 sends a request per few records: BENCHMARKS.md, session 19)")
     metrics_host: str = Field("127.0.0.1", alias="COPILOT_METRICS_HOST")
     metrics_port: int = Field(0, alias="COPILOT_METRICS_PORT", ge=0, description="0 disables /metrics")
 

@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=k.replication_factor,
         broker_session_timeout=settings.worker.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.worker.session_timeout_seconds / 3),
+        producer_linger=settings.worker.producer_linger_ms / 1000,
         **({"broker_max_poll_records": poll_records(k.partitions)} if bounds_polls(settings) else {}),
     )
     names = TopicNames(k.namespace)

@@ -1,5 +1,5 @@
-"""A poll fits in what is left of an agent's queue once Faust stops fetching for it, and the worker bounds its
-polls when an LLM could stall a stage (streams.app)."""
+"""A poll fits in what is left of an agent's queue once Faust stops fetching for it, the worker bounds its
+polls when an LLM could stall a stage, and its producer lingers as configured (streams.app)."""
 
 import pytest
 
@@ -30,3 +30,12 @@ def test_the_worker_bounds_its_polls_when_summaries_come_from_an_llm_unless_told
     app = create_app(Settings())
     assert app.conf.broker_max_poll_records == (poll_records(4) if bounded else None)
     assert app.conf.stream_buffer_maxsize == STREAM_BUFFER
+
+
+@pytest.mark.parametrize(("env", "linger"), [({}, 0.01), ({"COPILOT_PRODUCER_LINGER_MS": "0"}, 0.0),
+                                             ({"COPILOT_PRODUCER_LINGER_MS": "25"}, 0.025)])
+def test_the_workers_producer_lingers_as_configured(monkeypatch, tmp_path, env, linger):
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert create_app(Settings()).conf.producer_linger == linger
