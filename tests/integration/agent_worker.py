@@ -29,7 +29,6 @@ def main(agent: str) -> None:
                     k.partitions, broker_session_timeout=6.0, broker_heartbeat_interval=1.0)
     topics = declare_topics(app, TopicNames(k.namespace))
     AGENTS[agent](app, topics, declare_tables(app, k.partitions), WorkerResources(settings))
-    sys.argv[1:] = []  # the rest of the command line is Faust's
     faust.Worker(app, loglevel="warning", redirect_stdouts=False).execute_from_commandline()
 
 
