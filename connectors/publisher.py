@@ -20,6 +20,7 @@ class OutgoingMessage:
     topic: str
     key: str
     value: bytes | None
+    headers: dict[str, bytes] | None = None
 
 
 class KafkaPublisher:
@@ -40,9 +41,11 @@ class KafkaPublisher:
                 errors.append(f"{msg.topic()}[{msg.key()!r}]: {err}")
 
         for m in messages:
+            headers: dict[str, str | bytes | None] | None = dict(m.headers) if m.headers else None
             while True:
                 try:
-                    self._producer.produce(m.topic, key=m.key.encode(), value=m.value, on_delivery=delivered)
+                    self._producer.produce(m.topic, key=m.key.encode(), value=m.value, headers=headers,
+                                           on_delivery=delivered)
                     break
                 except BufferError:
                     await asyncio.to_thread(self._producer.poll, 0.1)

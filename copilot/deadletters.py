@@ -41,7 +41,8 @@ def read_dead_letters(settings: KafkaSettings) -> Iterator[DeadLetterEntry]:
 
 
 async def replay_dead_letters(settings: Settings, stage: str | None = None) -> int:
-    """Re-publish original messages to their source topics; a Redis set makes each letter replay once."""
+    """Re-publish original messages, with their headers, to their source topics; a Redis set makes each letter
+    replay once."""
     entries = await asyncio.to_thread(lambda: list(read_dead_letters(settings.kafka)))
     redis = connect(settings.redis)
     publisher = KafkaPublisher(settings.kafka.bootstrap_servers, client_id="copilot-dlq-replay")
@@ -50,8 +51,8 @@ async def replay_dead_letters(settings: Settings, stage: str | None = None) -> i
         wanted = [e for e in entries if stage is None or e.letter.stage == stage]
         done = await redis.smismember(done_key, [e.id for e in wanted]) if wanted else []
         todo = [e for e, replayed in zip(wanted, done, strict=True) if not replayed]
-        messages = [OutgoingMessage(e.letter.source_topic, (e.letter.key or b"").decode(), e.letter.value)
-                    for e in todo]
+        messages = [OutgoingMessage(e.letter.source_topic, (e.letter.key or b"").decode(), e.letter.value,
+                                    e.letter.headers or None) for e in todo]
         if messages:
             await publisher.publish(messages)
             await redis.sadd(done_key, *(e.id for e in todo))

@@ -190,6 +190,7 @@ class DeadLetter:
     key: bytes | None
     value: bytes | None
     failed_at: datetime = field(default_factory=utcnow)
+    headers: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

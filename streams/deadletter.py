@@ -20,11 +20,13 @@ log = logging.getLogger(__name__)
 
 
 async def dead_letter(topic: TopicT, stage: str, event: EventT, error: BaseException) -> None:
-    """Publish it. Faust flushes the producer before it commits the source offset, so a crash before the
-    letter is acknowledged replays the source message instead of losing it."""
+    """Publish it, with the message's headers (a deferred document's revision, streams.revisions). Faust flushes
+    the producer before it commits the source offset, so a crash before the letter is acknowledged replays the
+    source message instead of losing it."""
     msg = event.message
     letter = DeadLetter(stage=stage, error=f"{type(error).__name__}: {error}", source_topic=msg.topic,
-                        partition=msg.partition, offset=msg.offset, key=msg.key, value=msg.value)
+                        partition=msg.partition, offset=msg.offset, key=msg.key, value=msg.value,
+                        headers={str(name): bytes(value) for name, value in (event.headers or {}).items()})
     log.warning("dead letter from %s %s[%s]@%s: %s", stage, msg.topic, msg.partition, msg.offset, letter.error)
     DEAD_LETTERS.labels(stage).inc()
     await topic.send(key=msg.key, value=serialize(letter))

@@ -2,7 +2,8 @@
 are summarized at once within the worker's and each tenant's LLM bounds, a ticket's summaries keep their
 order, and everything is committed; a hung LLM ends in fallback summaries rather than a stalled stage; a
 tenant's backlog hanging on the LLM goes to the deferred lane past its share instead of holding back another
-tenant, and an older document of a ticket arriving after a newer one is not handed on."""
+tenant, an older document of a ticket arriving after a newer one is not handed on, and a deferred document's
+dead letter keeps its revision header when it is replayed."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from copilot.domain import MergedDocument, SummarizedDocument
-from copilot.settings import KafkaSettings
+from copilot.deadletters import replay_dead_letters
+from copilot.domain import DeadLetter, MergedDocument, SummarizedDocument
+from copilot.settings import KafkaSettings, Settings
+from copilot.topic_reader import read_topic as read_messages
 from copilot.topics import TopicNames, ensure_topics
 from copilot.wire import deserialize, serialize
+from streams.revisions import HEADER
 from tests.helpers import at, committed_offsets, produce, read_topic, wait_for
 from tests.openai_stub import StubState, start_stub
 
@@ -155,3 +159,21 @@ async def test_an_older_document_of_a_ticket_arriving_after_a_newer_one_is_not_h
     assert [s.document.content_hash for s in summaries] == [older.content_hash, newer.content_hash,
                                                             newer.content_hash]
     assert len(state.prompts) == 2  # the repeated one came from the cache
+
+
+async def test_a_deferred_documents_dead_letter_is_replayed_with_its_revision(services, tmp_path, monkeypatch):
+    bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
+    async with _worker(services, tmp_path) as (names, _):
+        key, revision = b"acme.freshdesk.com/ticket/7", {HEADER: b"41"}  # its offset in documents.merged
+        produce(bootstrap, names.deferred, [(key, b"\x00not avro", 1)], revision)
+        letters = await asyncio.to_thread(wait_for, lambda: read_topic(bootstrap, names.dead_letters), 60)
+        [letter] = [deserialize(DeadLetter, value) for _, value in letters]
+        assert (letter.source_topic, letter.headers) == (names.deferred, {HEADER: b"41"})
+
+        for name in ("COPILOT_KAFKA_BOOTSTRAP", "COPILOT_REDIS_URL"):
+            monkeypatch.setenv(name, services[name])
+        monkeypatch.setenv("COPILOT_NAMESPACE", names.namespace)
+        assert await replay_dead_letters(Settings()) == 1
+
+    deferred = await asyncio.to_thread(lambda: list(read_messages(bootstrap, names.deferred)))
+    assert [(m.key(), m.value(), m.headers()) for m in deferred] == [(key, b"\x00not avro", [(HEADER, b"41")])] * 2

@@ -47,9 +47,19 @@ def test_bytes_of_another_contract_or_garbage_are_rejected():
         deserialize(TicketEvent, MARKER + b"\x00" * 8 + b"\x02")
 
 
-def test_dead_letter_keeps_raw_bytes():
-    letter = DeadLetter("merge", "boom", "t", 1, 42, b"k", b"\xff\x00", failed_at=datetime(2026, 1, 1, tzinfo=UTC))
+def test_dead_letter_keeps_raw_bytes_and_headers():
+    letter = DeadLetter("merge", "boom", "t", 1, 42, b"k", b"\xff\x00", failed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                        headers={"copilot-revision": b"17"})
     assert deserialize(DeadLetter, serialize(letter)) == letter
+
+
+def test_a_dead_letter_written_before_letters_kept_headers_is_read_with_none():
+    letter = DeadLetter("summarize-deferred", "boom", "t", 1, 42, b"k", b"v",
+                        failed_at=datetime(2026, 1, 1, tzinfo=UTC))
+    old = {name: value for name, value in to_record(letter).items() if name != "headers"}
+    data = _written_with(json.loads((SCHEMA_DIR / "history" / "DeadLetter.v1.avsc").read_text()), old)
+    assert AvroCodec().fingerprint_of("DeadLetter") != data[2:10]
+    assert deserialize(DeadLetter, data) == letter
 
 
 def test_a_message_written_with_an_older_schema_version_is_still_read(tmp_path, monkeypatch):
@@ -76,19 +86,25 @@ def test_a_message_written_with_an_older_schema_version_is_still_read(tmp_path, 
 @pytest.mark.parametrize("record", ["MergedDocument", "SummarizedDocument"])
 def test_documents_written_before_the_assignment_fields_are_read_without_them(record):
     """Real history: merged and summarized documents written before group_id/responder_id existed."""
-    old_schema = fastavro.parse_schema(json.loads((SCHEMA_DIR / "history" / f"{record}.v1.avsc").read_text()),
-                                       named_schemas=_current_named())
     doc = merged_document(apply_ticket(JoinState(), ticket(group_id=5, responder_id=70)))
     value = to_record(SummarizedDocument(doc, None) if record == "SummarizedDocument" else doc)
-    data = io.BytesIO()
-    data.write(MARKER + bytes.fromhex(fingerprint(to_parsing_canonical_form(old_schema), "CRC-64-AVRO")))
-    fastavro.schemaless_writer(data, old_schema, value)  # the old writer drops the fields it does not know
+    data = _written_with(json.loads((SCHEMA_DIR / "history" / f"{record}.v1.avsc").read_text()), value,
+                         _current_named())
     codec = AvroCodec()
-    assert codec.fingerprint_of(record) != data.getvalue()[2:10]
-    decoded = codec.decode(record, data.getvalue())
+    assert codec.fingerprint_of(record) != data[2:10]
+    decoded = codec.decode(record, data)
     document = decoded["document"] if record == "SummarizedDocument" else decoded
     assert (document["group_id"], document["responder_id"]) == (None, None)
     assert document["subject"] == doc.subject
+
+
+def _written_with(schema: dict, value: dict, named: dict | None = None) -> bytes:
+    """`value` as a producer with `schema` as its current version wrote it (dropping the fields it lacks)."""
+    parsed = fastavro.parse_schema(schema, named_schemas=named or {})
+    data = io.BytesIO()
+    data.write(MARKER + bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")))
+    fastavro.schemaless_writer(data, parsed, value)
+    return data.getvalue()
 
 
 def _current_named():
