@@ -31,8 +31,10 @@ def revision_of(event: EventT, doc: MergedDocument) -> Revision:
 
 
 def carried(event: EventT) -> dict[str, bytes]:
-    """The header that keeps a merged-topic event's offset when its document moves to another topic."""
-    return {HEADER: str(event.message.offset).encode()}
+    """The header that keeps a document's offset in the merged topic when it moves to another topic: the
+    deferred lane, or the dead letters, whose replay sends it again."""
+    header = event.headers.get(HEADER) if event.headers else None
+    return {HEADER: header if header is not None else str(event.message.offset).encode()}
 
 
 def superseded(stored: list[int] | None, revision: Revision) -> bool:

@@ -48,8 +48,8 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
         await topics.summaries.send(key=event.key, value=serialize(out))  # flushed before the commit
         record_freshness("summarize", doc.seen_at)
 
-    async def guarded(event: EventT) -> None:
-        await or_dead_letter(topics.dead_letters, "summarize", event, handle)
+    async def guarded(event: EventT) -> None:  # a re-driven letter keeps its revision
+        await or_dead_letter(topics.dead_letters, "summarize", event, handle, carried(event))
 
     async def defer(event: EventT) -> None:  # the same partition: the deferred lane writes the same tables
         await topics.deferred.send(key=event.key, value=event.value, partition=event.message.partition,

@@ -2,8 +2,8 @@
 are summarized at once within the worker's and each tenant's LLM bounds, a ticket's summaries keep their
 order, and everything is committed; a hung LLM ends in fallback summaries rather than a stalled stage; a
 tenant's backlog hanging on the LLM goes to the deferred lane past its share instead of holding back another
-tenant, an older document of a ticket arriving after a newer one is not handed on, and a deferred document's
-dead letter keeps its revision header when it is replayed."""
+tenant, an older document of a ticket arriving after a newer one is not handed on, and a document's dead
+letter, from either lane, is replayed with its revision."""
 
 from __future__ import annotations
 
@@ -161,19 +161,24 @@ async def test_an_older_document_of_a_ticket_arriving_after_a_newer_one_is_not_h
     assert len(state.prompts) == 2  # the repeated one came from the cache
 
 
-async def test_a_deferred_documents_dead_letter_is_replayed_with_its_revision(services, tmp_path, monkeypatch):
+async def test_a_documents_dead_letter_is_replayed_with_its_revision_in_either_lane(services, tmp_path, monkeypatch):
     bootstrap = services["COPILOT_KAFKA_BOOTSTRAP"]
     async with _worker(services, tmp_path) as (names, _):
-        key, revision = b"acme.freshdesk.com/ticket/7", {HEADER: b"41"}  # its offset in documents.merged
-        produce(bootstrap, names.deferred, [(key, b"\x00not avro", 1)], revision)
-        letters = await asyncio.to_thread(wait_for, lambda: read_topic(bootstrap, names.dead_letters), 60)
-        [letter] = [deserialize(DeadLetter, value) for _, value in letters]
-        assert (letter.source_topic, letter.headers) == (names.deferred, {HEADER: b"41"})
+        merged_key, deferred_key = b"acme.freshdesk.com/ticket/6", b"acme.freshdesk.com/ticket/7"
+        produce(bootstrap, names.documents, [(merged_key, b"\x00not avro", 0)])  # offset 0 of its partition
+        produce(bootstrap, names.deferred, [(deferred_key, b"\x00not avro", 1)], {HEADER: b"41"})
+        await asyncio.to_thread(wait_for, lambda: len(read_topic(bootstrap, names.dead_letters)) == 2, 60)
+        letters = [deserialize(DeadLetter, value) for _, value in read_topic(bootstrap, names.dead_letters)]
+        assert sorted((letter.source_topic, letter.headers[HEADER]) for letter in letters) == sorted(
+            [(names.documents, b"0"), (names.deferred, b"41")])  # each document's offset in documents.merged
 
         for name in ("COPILOT_KAFKA_BOOTSTRAP", "COPILOT_REDIS_URL"):
             monkeypatch.setenv(name, services[name])
         monkeypatch.setenv("COPILOT_NAMESPACE", names.namespace)
-        assert await replay_dead_letters(Settings()) == 1
+        assert await replay_dead_letters(Settings()) == 2
 
-    deferred = await asyncio.to_thread(lambda: list(read_messages(bootstrap, names.deferred)))
-    assert [(m.key(), m.value(), m.headers()) for m in deferred] == [(key, b"\x00not avro", [(HEADER, b"41")])] * 2
+    def sent(topic: str) -> list[tuple[bytes, list[tuple[str, bytes]] | None]]:
+        return [(m.key(), m.headers()) for m in read_messages(bootstrap, topic)]
+
+    assert await asyncio.to_thread(sent, names.documents) == [(merged_key, None), (merged_key, [(HEADER, b"0")])]
+    assert await asyncio.to_thread(sent, names.deferred) == [(deferred_key, [(HEADER, b"41")])] * 2

@@ -14,7 +14,7 @@ from streams.agents.batching import Batch, BatchPipeline, TwoStepWrite
 
 def event(offset: int) -> Any:
     message = SimpleNamespace(topic="summaries", partition=0, offset=offset, key=b"k", value=b"v")
-    return SimpleNamespace(message=message, value=b"v")
+    return SimpleNamespace(message=message, value=b"v", headers={})
 
 
 def batch(name: str, offsets: list[int], keys: list[str]) -> Batch[str]:

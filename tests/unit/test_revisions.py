@@ -21,6 +21,12 @@ def test_a_deferred_document_keeps_the_offset_it_had_in_the_merged_topic():
     assert revision_of(event(3, carried(merged)), doc) == (ms(at(5)), 41)  # 3: its offset in the deferred topic
 
 
+def test_a_document_moved_twice_keeps_its_first_offset():
+    doc: Any = SimpleNamespace(seen_at=at(5))
+    deferred = event(3, carried(event(41)))  # then dead-lettered and re-driven: its copy lands at offset 9
+    assert revision_of(event(9, carried(deferred)), doc) == (ms(at(5)), 41)
+
+
 def test_only_a_newer_stored_revision_supersedes():
     assert superseded([ms(at(2)), 0], (ms(at(1)), 9))  # seen later, whatever the offsets
     assert superseded([ms(at(1)), 9], (ms(at(1)), 8))  # seen in the same poll, merged later
