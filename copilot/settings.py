@@ -168,6 +168,9 @@ class FeedbackSettings(_Base):
 
 
 class WorkerSettings(_Base):
+    retry_give_up_seconds: float = Field(
+        300.0, alias="COPILOT_RETRY_GIVE_UP_SECONDS", gt=0,
+        description="how long a stage retries a failing write (Milvus, Redis) before it dead-letters the batch")
     merge_batch_size: int = Field(256, alias="COPILOT_MERGE_BATCH", ge=1,
                                   description="source records the merge agent joins at once")
     merge_batch_seconds: float = Field(0.05, alias="COPILOT_MERGE_BATCH_SECONDS", gt=0,

@@ -23,7 +23,7 @@ from copilot.metrics import BATCH_EVENTS
 from copilot.settings import WorkerSettings
 from copilot.wire import deserialize
 from streams.deadletter import dead_letter
-from streams.retry import with_backoff
+from streams.retry import GIVE_UP_SECONDS, with_backoff
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -66,8 +66,9 @@ class BatchPipeline(Generic[T, P]):
     before is dead-lettered whole, and re-driving it restores what the next one took as stored."""
 
     def __init__(self, write: TwoStepWrite[T, P], ack: Callable[[EventT], Awaitable[object]],
-                 dead_letters: TopicT, stage: str) -> None:
+                 dead_letters: TopicT, stage: str, give_up_after: float = GIVE_UP_SECONDS) -> None:
         self._write, self._ack, self._dead_letters, self._stage = write, ack, dead_letters, stage
+        self._give_up_after = give_up_after
         self._group = asyncio.TaskGroup()
         self._storing: asyncio.Task[None] | None = None
         self._before: P | None = None
@@ -102,7 +103,7 @@ class BatchPipeline(Generic[T, P]):
     async def _attempt(self, batch: Batch[T], step: Callable[[], Awaitable[None]]) -> None:
         """Run the step, retried with backoff; if it keeps failing, dead-letter the batch."""
         try:
-            await with_backoff(step)
+            await with_backoff(step, self._give_up_after)
         except Exception as exc:  # noqa: BLE001 - after the retries, keep the data rather than crash the agent
             for event, _ in batch.decoded:
                 await dead_letter(self._dead_letters, self._stage, event, exc)
@@ -115,7 +116,7 @@ def register_batch_agent(app: faust.App, source: TopicT, stage: str, cls: type[T
 
     @app.agent(source, name=stage)
     async def agent(stream: StreamT) -> None:
-        async with BatchPipeline(write, stream.ack, dead_letters, stage) as pipeline:
+        async with BatchPipeline(write, stream.ack, dead_letters, stage, settings.retry_give_up_seconds) as pipeline:
             async for events in stream.noack_take(  # type: ignore[attr-defined]  # on Stream, missing from StreamT
                     settings.index_batch_size, within=settings.index_batch_seconds):
                 await pipeline.submit(await decoded_batch(events, cls, key, dead_letters, stage))

@@ -3,7 +3,8 @@
 Records are joined in batches: a ticket's records arrive together (the poller publishes a ticket with its
 conversations), so a batch writes each ticket's join state once, and records all its documents' progress in
 one Redis call, rather than once per record. A batch is acknowledged once its documents and states are in the
-Kafka client, which Faust flushes before it commits.
+Kafka client, which Faust flushes before it commits. A failing store is retried with backoff (streams.retry);
+a retry may send a document twice, which the later stages find unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from streams.freshness import record_freshness
 from streams.join_states import JoinStates
 from streams.merging import JoinState, apply_event, emit
 from streams.resources import WorkerResources
+from streams.retry import with_backoff
 from streams.tables import StreamTables, put
 from streams.topics import StreamTopics
 
@@ -68,7 +70,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             except Exception as exc:  # noqa: BLE001 - the ticket's records are kept as dead letters
                 await dead_letter_all(topics.dead_letters, "merge", records, exc)
         try:
-            await store(joined)
+            await with_backoff(lambda: store(joined), resources.settings.worker.retry_give_up_seconds)
         except Exception as exc:  # noqa: BLE001 - kept: re-driven, they join to the same states
             await dead_letter_all(topics.dead_letters, "merge", [e for j in joined for e in j.events], exc)
 

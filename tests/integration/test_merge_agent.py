@@ -1,19 +1,24 @@
 """The merge agent on real Kafka and Redis: a batch of source records gives one document per complete ticket
 and writes each ticket's join state once, not once per record; a record that cannot be decoded is a dead
-letter; and when the batch cannot be stored (Redis is gone), every record of it is kept as a dead letter."""
+letter; a Redis that comes back while the batch's store is retried loses nothing, and when the batch cannot be
+stored in the time allowed (Redis is gone), every record of it is kept as a dead letter."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from redis import Redis
+
 from copilot.domain import DeadLetter, MergedDocument
-from copilot.settings import KafkaSettings
+from copilot.settings import KafkaSettings, StackSettings
+from copilot.stack.redis import RedisServer
 from copilot.topics import TopicNames, ensure_topics
 from copilot.wire import deserialize, serialize
 from tests.helpers import committed_offsets, conversation, free_port, produce, read_topic, ticket, wait_for
@@ -37,9 +42,11 @@ def _records(names: TopicNames) -> dict[str, list[tuple[bytes, bytes, int]]]:
 
 
 @asynccontextmanager
-async def _merging(services: dict[str, str], tmp_path: Path, **env: str) -> AsyncIterator[TopicNames]:
+async def _merging(services: dict[str, str], tmp_path: Path, meanwhile: Callable[[TopicNames], None] | None = None,
+                   **env: str) -> AsyncIterator[TopicNames]:
     """The records above published, then a merge worker whose first batch is exactly all of them (its stderr in
-    worker.log), until it has committed them."""
+    worker.log) and which retries a failing store for 2 s, until it has committed them; `meanwhile` runs once
+    the worker is started."""
     namespace = f"t{uuid.uuid4().hex[:12]}"
     names = TopicNames(namespace)
     kafka = KafkaSettings(COPILOT_KAFKA_BOOTSTRAP=services["COPILOT_KAFKA_BOOTSTRAP"], COPILOT_NAMESPACE=namespace,
@@ -55,8 +62,10 @@ async def _merging(services: dict[str, str], tmp_path: Path, **env: str) -> Asyn
             stdout=asyncio.subprocess.DEVNULL, stderr=log,
             env={**os.environ, **services, "COPILOT_NAMESPACE": namespace, "COPILOT_DATA_DIR": str(tmp_path),
                  "COPILOT_KAFKA_PARTITIONS": str(PARTITIONS), "COPILOT_MERGE_BATCH": str(batch),
-                 "COPILOT_MERGE_BATCH_SECONDS": "120", **env})
+                 "COPILOT_MERGE_BATCH_SECONDS": "120", "COPILOT_RETRY_GIVE_UP_SECONDS": "2", **env})
     try:
+        if meanwhile is not None:
+            await asyncio.to_thread(meanwhile, names)
         for topic, published in records.items():
             ends = [sum(1 for *_, p in published if p == partition) for partition in range(PARTITIONS)]
             await asyncio.to_thread(_committed, services["COPILOT_KAFKA_BOOTSTRAP"], names, topic, ends)
@@ -104,3 +113,25 @@ async def test_a_batch_that_cannot_be_stored_is_kept_whole_as_dead_letters(servi
                           for offset in range(sum(1 for *_, q in published if q == p)))
     assert sum("ConnectionError" in letter.error for letter in letters) == len(letters) - 1  # and the bad one
     assert states == []  # no state was stored: re-driven, the records join as the first time
+
+
+async def test_a_store_retried_until_redis_comes_back_loses_nothing(services, tmp_path, redis):
+    bootstrap, port = services["COPILOT_KAFKA_BOOTSTRAP"], free_port()
+    late = RedisServer(StackSettings(COPILOT_DATA_DIR=str(tmp_path / "late"), COPILOT_REDIS_PORT=port))
+
+    def redis_back_once_the_store_failed(names: TopicNames) -> None:
+        wait_for(lambda: read_topic(bootstrap, names.documents), 60, what="the store to start: documents sent")
+        time.sleep(3)  # the progress call fails meanwhile (nothing listens), and is retried
+        late.up()
+
+    try:
+        async with _merging(services, tmp_path, redis_back_once_the_store_failed,
+                            COPILOT_REDIS_URL=late.address, COPILOT_RETRY_GIVE_UP_SECONDS="60") as names:
+            letters = [deserialize(DeadLetter, v) for _, v in read_topic(bootstrap, names.dead_letters)]
+            documents = {deserialize(MergedDocument, v).ticket_id for _, v in read_topic(bootstrap, names.documents)}
+            progress = set(Redis.from_url(late.address).hkeys(f"{names.namespace}:progress:{TENANT}:merged"))
+    finally:
+        late.down()
+
+    assert [letter.value for letter in letters] == [b"\x00not avro"]  # the bad record only
+    assert documents == {1, 2} and progress == {b"1", b"2"}  # a document sent twice is the same document
