@@ -47,7 +47,7 @@ class WorkerResources:
         """Open the index now, with the model if it is not loaded yet (the worker loads it before it joins, see
         streams.app.CopilotApp), rather than in the first batch. A Milvus that is not up yet is waited for, as
         writes do."""
-        await with_backoff(self.index)
+        await with_backoff(self.index, self.settings.worker.retry_give_up_seconds)
         WORKER_READY.set(1)
 
     async def embedder(self) -> Embedder:

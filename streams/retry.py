@@ -1,4 +1,4 @@
-"""Retrying writes to Milvus, Redis and Kafka: a dependency outage stalls the partition (back-pressure) for up to
+"""Retrying writes to Milvus and Redis: a dependency outage stalls the partition (back-pressure) for up to
 `COPILOT_RETRY_GIVE_UP_SECONDS`, it does not drop data; what still fails then goes to the dead letters."""
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 TRANSIENT = (MilvusException, RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, TimeoutError)
-GIVE_UP_SECONDS = 300.0
 
 
-async def with_backoff(operation: Callable[[], Awaitable[object]], give_up_after: float = GIVE_UP_SECONDS) -> None:
+async def with_backoff(operation: Callable[[], Awaitable[object]], give_up_after: float) -> None:
     """Retry transient failures with capped exponential backoff; re-raise once `give_up_after` seconds pass."""
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(TRANSIENT),
                                        wait=wait_exponential_jitter(initial=0.5, max=30.0),

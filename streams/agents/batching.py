@@ -23,7 +23,7 @@ from copilot.metrics import BATCH_EVENTS
 from copilot.settings import WorkerSettings
 from copilot.wire import deserialize
 from streams.deadletter import dead_letter
-from streams.retry import GIVE_UP_SECONDS, with_backoff
+from streams.retry import with_backoff
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -66,7 +66,7 @@ class BatchPipeline(Generic[T, P]):
     before is dead-lettered whole, and re-driving it restores what the next one took as stored."""
 
     def __init__(self, write: TwoStepWrite[T, P], ack: Callable[[EventT], Awaitable[object]],
-                 dead_letters: TopicT, stage: str, give_up_after: float = GIVE_UP_SECONDS) -> None:
+                 dead_letters: TopicT, stage: str, give_up_after: float) -> None:
         self._write, self._ack, self._dead_letters, self._stage = write, ack, dead_letters, stage
         self._give_up_after = give_up_after
         self._group = asyncio.TaskGroup()

@@ -58,10 +58,14 @@ class Letters:
         self.sent.append(deserialize(DeadLetter, value))
 
 
+def _pipeline(steps: Steps, letters: Letters) -> BatchPipeline[str, str]:
+    return BatchPipeline(TwoStepWrite(steps.prepare, steps.store), steps.ack, letters, "index", give_up_after=300)
+
+
 async def test_the_next_batch_is_prepared_while_the_one_before_is_stored_and_acked_only_once_stored():
     steps, letters = Steps(), Letters()
     steps.gates["first"] = asyncio.Event()
-    async with BatchPipeline(TwoStepWrite(steps.prepare, steps.store), steps.ack, letters, "index") as pipeline:
+    async with _pipeline(steps, letters) as pipeline:
         await pipeline.submit(batch("first", [0, 1], ["a", "b"]))
         second = asyncio.create_task(pipeline.submit(batch("second", [2], ["b", "c"])))
         await asyncio.sleep(0.05)
@@ -80,7 +84,7 @@ async def test_the_next_batch_is_prepared_while_the_one_before_is_stored_and_ack
 async def test_a_batch_that_cannot_be_prepared_is_dead_lettered_and_acknowledged_after_the_one_before():
     steps, letters = Steps(fail_prepare={"second"}), Letters()
     steps.gates["first"] = asyncio.Event()
-    async with BatchPipeline(TwoStepWrite(steps.prepare, steps.store), steps.ack, letters, "index") as pipeline:
+    async with _pipeline(steps, letters) as pipeline:
         await pipeline.submit(batch("first", [0], ["a"]))
         second = asyncio.create_task(pipeline.submit(batch("second", [1, 2], ["b"])))
         await asyncio.sleep(0.05)
@@ -100,7 +104,7 @@ async def test_a_batch_being_stored_when_the_agent_is_cancelled_is_not_acknowled
     steps.gates["first"] = asyncio.Event()  # never set: the store hangs
 
     async def agent() -> None:
-        async with BatchPipeline(TwoStepWrite(steps.prepare, steps.store), steps.ack, letters, "index") as pipeline:
+        async with _pipeline(steps, letters) as pipeline:
             await pipeline.submit(batch("first", [0], ["a"]))
             await asyncio.Event().wait()  # the next batch never comes
 
