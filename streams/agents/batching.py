@@ -22,7 +22,7 @@ from copilot.errors import SerializationError
 from copilot.metrics import BATCH_EVENTS
 from copilot.settings import WorkerSettings
 from copilot.wire import deserialize
-from streams.deadletter import dead_letter
+from streams.deadletter import dead_letter, dead_letter_all
 from streams.retry import with_backoff
 
 T = TypeVar("T")
@@ -46,15 +46,22 @@ class Batch(Generic[T]):
     latest: dict[str, T]  # topics are ordered per key: the last message of a key is its state
 
 
-async def decoded_batch(events: Sequence[EventT], cls: type[T], key: Callable[[T], str], dead_letters: TopicT,
-                        stage: str) -> Batch[T]:
+async def decoded_events(events: Sequence[EventT], decode: Callable[[EventT], T], dead_letters: TopicT,
+                         stage: str) -> list[tuple[EventT, T]]:
+    """A batch's events with what they decode to, in order; those that do not decode go to the dead letters."""
     BATCH_EVENTS.labels(stage).observe(len(events))
     decoded: list[tuple[EventT, T]] = []
     for event in events:
         try:
-            decoded.append((event, deserialize(cls, event.value)))
+            decoded.append((event, decode(event)))
         except SerializationError as exc:
             await dead_letter(dead_letters, stage, event, exc)
+    return decoded
+
+
+async def decoded_batch(events: Sequence[EventT], cls: type[T], key: Callable[[T], str], dead_letters: TopicT,
+                        stage: str) -> Batch[T]:
+    decoded = await decoded_events(events, lambda event: deserialize(cls, event.value), dead_letters, stage)
     return Batch(events, decoded, {key(item): item for _, item in decoded})
 
 
@@ -105,8 +112,7 @@ class BatchPipeline(Generic[T, P]):
         try:
             await with_backoff(step, self._give_up_after)
         except Exception as exc:  # noqa: BLE001 - after the retries, keep the data rather than crash the agent
-            for event, _ in batch.decoded:
-                await dead_letter(self._dead_letters, self._stage, event, exc)
+            await dead_letter_all(self._dead_letters, self._stage, [event for event, _ in batch.decoded], exc)
 
 
 def register_batch_agent(app: faust.App, source: TopicT, stage: str, cls: type[T], key: Callable[[T], str],

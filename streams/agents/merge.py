@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import faust
 from faust.types import EventT, StreamT
 
 from copilot.domain import ConversationEvent, MergedDocument, TicketEvent
-from copilot.metrics import BATCH_EVENTS, DOCUMENTS
+from copilot.metrics import DOCUMENTS
 from copilot.wire import deserialize, serialize
+from streams.agents.batching import decoded_events
 from streams.deadletter import dead_letter_all
 from streams.freshness import record_freshness
 from streams.join_states import JoinStates
@@ -61,7 +63,6 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
             record_freshness("merge", doc.seen_at)
 
     async def handle(events: Sequence[EventT]) -> None:
-        BATCH_EVENTS.labels("merge").observe(len(events))
         joined: list[_Joined] = []
         for keyed in (await _decoded_by_key(events, topics)).values():
             records, sources = [e for e, _ in keyed], [s for _, s in keyed]
@@ -87,12 +88,7 @@ def register(app: faust.App, topics: StreamTopics, tables: StreamTables, resourc
 async def _decoded_by_key(events: Sequence[EventT], topics: StreamTopics) -> ByTicket:
     """The batch's records grouped by ticket, in order; records that cannot be decoded go to the dead letters."""
     by_key: ByTicket = {}
-    for event in events:
-        try:
-            source = _decoded(event, topics)
-        except Exception as exc:  # noqa: BLE001 - undecodable: a dead letter, never a crash
-            await dead_letter_all(topics.dead_letters, "merge", [event], exc)
-            continue
+    for event, source in await decoded_events(events, partial(_decoded, topics=topics), topics.dead_letters, "merge"):
         by_key.setdefault(event.key, []).append((event, source))
     return by_key
 
