@@ -52,7 +52,7 @@ async def replay_dead_letters(settings: Settings, stage: str | None = None) -> i
         done = await redis.smismember(done_key, [e.id for e in wanted]) if wanted else []
         todo = [e for e, replayed in zip(wanted, done, strict=True) if not replayed]
         messages = [OutgoingMessage(e.letter.source_topic, (e.letter.key or b"").decode(), e.letter.value,
-                                    e.letter.headers or None) for e in todo]
+                                    e.letter.headers) for e in todo]
         if messages:
             await publisher.publish(messages)
             await redis.sadd(done_key, *(e.id for e in todo))

@@ -27,8 +27,7 @@ async def dead_letter(topic: TopicT, stage: str, event: EventT, error: BaseExcep
     msg = event.message
     letter = DeadLetter(stage=stage, error=f"{type(error).__name__}: {error}", source_topic=msg.topic,
                         partition=msg.partition, offset=msg.offset, key=msg.key, value=msg.value,
-                        headers={**{str(name): bytes(value) for name, value in (event.headers or {}).items()},
-                                 **(headers or {})})
+                        headers={**(event.headers or {}), **(headers or {})})
     log.warning("dead letter from %s %s[%s]@%s: %s", stage, msg.topic, msg.partition, msg.offset, letter.error)
     DEAD_LETTERS.labels(stage).inc()
     await topic.send(key=msg.key, value=serialize(letter))

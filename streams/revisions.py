@@ -25,16 +25,18 @@ Revision = tuple[int, int]
 
 
 def revision_of(event: EventT, doc: MergedDocument) -> Revision:
-    header = event.headers.get(HEADER) if event.headers else None
-    offset = int(header) if header is not None else event.message.offset
-    return ms(doc.seen_at), offset
+    return ms(doc.seen_at), _merged_offset(event)
 
 
 def carried(event: EventT) -> dict[str, bytes]:
     """The header that keeps a document's offset in the merged topic when it moves to another topic: the
     deferred lane, or the dead letters, whose replay sends it again."""
+    return {HEADER: str(_merged_offset(event)).encode()}
+
+
+def _merged_offset(event: EventT) -> int:
     header = event.headers.get(HEADER) if event.headers else None
-    return {HEADER: header if header is not None else str(event.message.offset).encode()}
+    return int(header) if header is not None else event.message.offset
 
 
 def superseded(stored: list[int] | None, revision: Revision) -> bool:
