@@ -186,7 +186,7 @@ class WorkerSettings(_Base):
     producer_linger_ms: float = Field(
         10.0, alias="COPILOT_PRODUCER_LINGER_MS", ge=0, le=1000,
         description="how long the worker's Kafka producer waits to fill a batch before sending it (Faust's "
-                    "0 sends a request per few records: BENCHMARKS.md, session 19)")
+                    "0 was slower in the backlog bench: BENCHMARKS.md, session 19)")
     metrics_host: str = Field("127.0.0.1", alias="COPILOT_METRICS_HOST")
     metrics_port: int = Field(0, alias="COPILOT_METRICS_PORT", ge=0, description="0 disables /metrics")
 

@@ -93,7 +93,7 @@ async def test_a_batch_gives_one_document_per_complete_ticket_and_one_state_writ
 
     assert sorted((d.ticket_id, [c.conversation_id for c in d.conversations]) for d in documents) == [
         (1, list(range(11, 17))), (2, [21, 22])]  # ticket 3 still waits for its conversation
-    assert sorted(key for key, _ in states) == [f"{TENANT}/ticket/{t}".encode() for t in (1, 2, 3)]  # not 12
+    assert sorted(key for key, _ in states) == [f"{TENANT}/ticket/{t}".encode() for t in (1, 2, 3)]  # not 11
     assert [(letter.stage, letter.key, letter.value) for letter in letters] == [
         ("merge", f"{TENANT}/ticket/4".encode(), b"\x00not avro")]
     assert progress == {str(d.ticket_id): d.content_hash for d in documents}
